@@ -1,0 +1,126 @@
+package ginauth
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Mode says how RequireAuth answers a request without a valid session.
+type Mode int
+
+const (
+	// Browser redirects (302) to the sign-in page, carrying the original
+	// path as callbackUrl.
+	Browser Mode = iota + 1
+	// API answers 401 with a JSON body {"error": "unauthenticated"} and a
+	// WWW-Authenticate header.
+	API
+)
+
+// RequireAuth returns middleware that lets a request through only with a
+// valid session, which handlers then read with UserFrom. A store failure
+// answers 503 and never lets the request through. It panics if mode is not
+// Browser or API (a programming error, caught at start-up).
+func (a *Auth) RequireAuth(mode Mode) gin.HandlerFunc {
+	if mode != Browser && mode != API {
+		panic(fmt.Sprintf("ginauth: RequireAuth: invalid mode %d", mode))
+	}
+	return func(c *gin.Context) {
+		l, err := a.loadSession(c, true)
+		if err != nil {
+			a.log.Warn("ginauth: session store failed", "err", err)
+			a.abort(c, mode, http.StatusServiceUnavailable, "session_store_unavailable")
+			return
+		}
+		if l == nil {
+			if mode == API {
+				c.Header("WWW-Authenticate", `Cookie realm="ginauth"`)
+				a.abort(c, mode, http.StatusUnauthorized, "unauthenticated")
+				return
+			}
+			c.Header("Cache-Control", "no-store")
+			c.Redirect(http.StatusFound, a.url("/signin")+"?callbackUrl="+url.QueryEscape(c.Request.URL.RequestURI()))
+			c.Abort()
+			return
+		}
+		l.mode = mode
+		attach(c, l)
+		c.Next()
+	}
+}
+
+// LoadSession returns middleware that attaches the session when the request
+// has a valid one and lets every request through, for pages that show
+// something different to signed-in users. A store failure answers 503.
+func (a *Auth) LoadSession() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		l, err := a.loadSession(c, true)
+		if err != nil {
+			a.log.Warn("ginauth: session store failed", "err", err)
+			a.abort(c, Browser, http.StatusServiceUnavailable, "session_store_unavailable")
+			return
+		}
+		if l != nil {
+			l.mode = Browser
+			attach(c, l)
+		}
+		c.Next()
+	}
+}
+
+// abort ends the request with status: JSON in API mode, a page otherwise.
+func (a *Auth) abort(c *gin.Context, mode Mode, status int, code string) {
+	c.Header("Cache-Control", "no-store")
+	if mode == API {
+		c.AbortWithStatusJSON(status, gin.H{"error": code})
+		return
+	}
+	a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code})
+	c.Abort()
+}
+
+// RequireClaim returns middleware, for use after RequireAuth, that answers
+// 403 unless the user's claim name holds one of values. The claim may be a
+// string or a list of strings (such as groups). It panics if name or values
+// are empty (a programming error, caught at start-up).
+func RequireClaim(name string, values ...string) gin.HandlerFunc {
+	if name == "" || len(values) == 0 {
+		panic("ginauth: RequireClaim needs a claim name and at least one value")
+	}
+	allowed := make(map[string]struct{}, len(values))
+	for _, v := range values {
+		allowed[v] = struct{}{}
+	}
+	return func(c *gin.Context) {
+		l := loadedFrom(c)
+		if l == nil {
+			c.Header("Cache-Control", "no-store")
+			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "unauthenticated"})
+			return
+		}
+		if !hasClaim(&l.User, name, allowed) {
+			l.auth.abort(c, l.mode, http.StatusForbidden, "forbidden")
+			return
+		}
+		c.Next()
+	}
+}
+
+func hasClaim(u *User, name string, allowed map[string]struct{}) bool {
+	var vals []string
+	if name == "groups" {
+		vals = u.Groups
+	} else {
+		v, _ := u.Claim(name)
+		vals = stringList(v)
+	}
+	for _, v := range vals {
+		if _, ok := allowed[v]; ok {
+			return true
+		}
+	}
+	return false
+}

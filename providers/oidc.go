@@ -1,0 +1,285 @@
+package providers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/ginauth/ginauth/internal/oidcjwt"
+	"github.com/ginauth/ginauth/internal/safehttp"
+)
+
+// OIDCConfig configures a generic OpenID Connect provider. Endpoints come from
+// the issuer's discovery document, fetched on first use.
+type OIDCConfig struct {
+	Name        string // route name, e.g. "keycloak"; required
+	DisplayName string // default: Name
+
+	// Issuer is the issuer identifier, compared as an exact string with the
+	// discovery document, the RFC 9207 iss parameter and the ID token's iss.
+	// It must be https, except on loopback hosts.
+	Issuer       string
+	ClientID     string
+	ClientSecret string // empty for a public client (PKCE only)
+
+	Scopes     []string   // requested in addition to "openid"
+	AuthParams url.Values // extra parameters of every authorization request (e.g. prompt)
+
+	// SigningAlgs is the ID token algorithm allow-list. Default: the
+	// discovery document's id_token_signing_alg_values_supported restricted to
+	// asymmetric algorithms, or RS256. HS* and none are never accepted.
+	SigningAlgs []string
+
+	// FormPost asks for response_mode=form_post.
+	FormPost bool
+	// UserInfo fetches the UserInfo endpoint after the code exchange and merges
+	// its claims; its sub must equal the ID token's.
+	UserInfo bool
+
+	// HTTPClient is used for every call to the provider. It is wrapped so that
+	// responses are capped at 1 MiB and redirects are not followed. Default: a
+	// client with Timeout.
+	HTTPClient *http.Client
+	// Timeout bounds each call to the provider. Default 10 s.
+	Timeout time.Duration
+	// ClockSkew tolerated on exp, iat and nbf. Default 60 s, at most 5 min.
+	ClockSkew time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// OIDCProvider is a generic OpenID Connect provider.
+type OIDCProvider struct {
+	cfg     OIDCConfig
+	client  *http.Client
+	scopes  []string
+	meta    *metadataCache
+	checkFn func(claims map[string]any) error
+}
+
+// OIDC returns a provider for any OpenID Connect issuer. It does no network
+// I/O: discovery happens on first use and is retried after failures.
+func OIDC(cfg OIDCConfig) (*OIDCProvider, error) {
+	if !ValidName(cfg.Name) {
+		return nil, fmt.Errorf("%w: name %q must match [a-z0-9][a-z0-9-]{0,31}", ErrInvalidConfig, cfg.Name)
+	}
+	if err := CheckIssuerURL(cfg.Issuer); err != nil {
+		return nil, fmt.Errorf("%w: provider %s: %w", ErrInvalidConfig, cfg.Name, err)
+	}
+	if cfg.ClientID == "" {
+		return nil, fmt.Errorf("%w: provider %s: ClientID is empty", ErrInvalidConfig, cfg.Name)
+	}
+	for _, alg := range cfg.SigningAlgs {
+		if !allowedAlg(alg) {
+			return nil, fmt.Errorf("%w: provider %s: signing algorithm %q is not allowed", ErrInvalidConfig, cfg.Name, alg)
+		}
+	}
+	if cfg.Timeout < 0 || cfg.ClockSkew < 0 || cfg.ClockSkew > 5*time.Minute {
+		return nil, fmt.Errorf("%w: provider %s: negative Timeout, or ClockSkew outside [0, 5m]", ErrInvalidConfig, cfg.Name)
+	}
+	for k := range cfg.AuthParams {
+		switch k {
+		case "state", "nonce", "code_challenge", "code_challenge_method", "redirect_uri", "client_id", "response_type", "scope":
+			return nil, fmt.Errorf("%w: provider %s: AuthParams may not set %q", ErrInvalidConfig, cfg.Name, k)
+		}
+	}
+	if cfg.DisplayName == "" {
+		cfg.DisplayName = cfg.Name
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = safehttp.DefaultTimeout
+	}
+	if cfg.ClockSkew == 0 {
+		cfg.ClockSkew = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &OIDCProvider{cfg: cfg}
+	if cfg.HTTPClient != nil {
+		p.client = safehttp.Wrap(cfg.HTTPClient)
+	} else {
+		p.client = safehttp.NewClient(cfg.Timeout)
+	}
+	p.scopes = append([]string{"openid"}, slices.DeleteFunc(slices.Clone(cfg.Scopes), func(s string) bool { return s == "openid" || s == "" })...)
+	p.meta = newMetadataCache(p)
+	return p, nil
+}
+
+// Name implements Provider.
+func (p *OIDCProvider) Name() string { return p.cfg.Name }
+
+// DisplayName implements Provider.
+func (p *OIDCProvider) DisplayName() string { return p.cfg.DisplayName }
+
+// Issuer implements Provider.
+func (p *OIDCProvider) Issuer() string { return p.cfg.Issuer }
+
+// UsesFormPost reports whether the provider answers with response_mode=form_post.
+func (p *OIDCProvider) UsesFormPost() bool { return p.cfg.FormPost }
+
+// Metadata returns the discovery document, fetching it when needed.
+func (p *OIDCProvider) Metadata(ctx context.Context) (*Metadata, error) {
+	m, err := p.meta.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.doc, nil
+}
+
+func (p *OIDCProvider) oauth2Config(m *loadedMetadata, redirectURI string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     p.cfg.ClientID,
+		ClientSecret: p.cfg.ClientSecret,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   m.doc.AuthorizationEndpoint,
+			TokenURL:  m.doc.TokenEndpoint,
+			AuthStyle: m.authStyle,
+		},
+		RedirectURL: redirectURI,
+		Scopes:      p.scopes,
+	}
+}
+
+// AuthCodeURL implements Provider.
+func (p *OIDCProvider) AuthCodeURL(ctx context.Context, req AuthRequest) (string, error) {
+	m, err := p.meta.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	opts := []oauth2.AuthCodeOption{
+		oauth2.SetAuthURLParam("nonce", req.Nonce),
+		oauth2.SetAuthURLParam("code_challenge", req.CodeChallenge),
+		oauth2.SetAuthURLParam("code_challenge_method", "S256"),
+	}
+	if p.cfg.FormPost {
+		opts = append(opts, oauth2.SetAuthURLParam("response_mode", "form_post"))
+	}
+	for k, vs := range p.cfg.AuthParams {
+		if len(vs) > 0 {
+			opts = append(opts, oauth2.SetAuthURLParam(k, vs[0]))
+		}
+	}
+	return p.oauth2Config(m, req.RedirectURI).AuthCodeURL(req.State, opts...), nil
+}
+
+// Exchange implements Provider.
+func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identity, error) {
+	m, err := p.meta.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// RFC 9207: check the authorization response's iss before any token call.
+	switch {
+	case resp.IssPresent && resp.Iss != p.cfg.Issuer:
+		return nil, fmt.Errorf("%w: authorization response iss is not the configured issuer", ErrIssuerMismatch)
+	case !resp.IssPresent && m.doc.AuthorizationResponseIssParameterSupported:
+		return nil, fmt.Errorf("%w: authorization response lacks the iss parameter the provider advertises", ErrIssuerMismatch)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, p.client)
+	tok, err := p.oauth2Config(m, resp.RedirectURI).Exchange(ctx, resp.Code, oauth2.VerifierOption(resp.CodeVerifier))
+	if err != nil {
+		return nil, exchangeError(err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		return nil, ErrMissingIDToken
+	}
+	payload, err := m.keys.Verify(ctx, rawID, m.algs)
+	if err != nil {
+		return nil, p.tokenError(err)
+	}
+	claims, err := oidcjwt.ValidateIDToken(payload, oidcjwt.IDTokenExpectations{
+		Issuer:   p.cfg.Issuer,
+		ClientID: p.cfg.ClientID,
+		Nonce:    resp.Nonce,
+		Now:      p.cfg.Now(),
+		Skew:     p.cfg.ClockSkew,
+	})
+	if err != nil {
+		return nil, err
+	}
+	merged := claims.Raw
+	if p.cfg.UserInfo && m.doc.UserinfoEndpoint != "" {
+		merged, err = p.fetchUserInfo(ctx, m.doc.UserinfoEndpoint, tok.AccessToken, claims)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if p.checkFn != nil {
+		var all map[string]any
+		if err := json.Unmarshal(merged, &all); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrClaimRejected, err)
+		}
+		if err := p.checkFn(all); err != nil {
+			return nil, err
+		}
+	}
+	return &Identity{
+		Issuer:    claims.Issuer,
+		Subject:   claims.Subject,
+		SessionID: claims.SID,
+		Claims:    merged,
+		Token: Token{
+			AccessToken:  tok.AccessToken,
+			TokenType:    tok.Type(),
+			RefreshToken: tok.RefreshToken,
+			IDToken:      rawID,
+			Expiry:       tok.Expiry,
+		},
+	}, nil
+}
+
+func (p *OIDCProvider) tokenError(err error) error {
+	if errors.Is(err, oidcjwt.ErrKeysUnavailable) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}
+
+// exchangeError maps a token endpoint failure to a sentinel, keeping the
+// provider's error code but never the response body.
+func exchangeError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		code := re.ErrorCode
+		if code == "" && re.Response != nil {
+			code = "http " + fmt.Sprint(re.Response.StatusCode)
+		}
+		if re.Response != nil && re.Response.StatusCode >= 500 {
+			return fmt.Errorf("%w: %w: token endpoint answered %s", ErrUnavailable, ErrTokenExchange, sanitizeCode(code))
+		}
+		return fmt.Errorf("%w: %s", ErrTokenExchange, sanitizeCode(code))
+	}
+	if errors.Is(err, safehttp.ErrResponseTooLarge) {
+		return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrTokenExchange, safehttp.ErrResponseTooLarge)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w: token endpoint timed out", ErrUnavailable, ErrTokenExchange)
+	}
+	return fmt.Errorf("%w: %w: token endpoint unreachable or answered garbage", ErrUnavailable, ErrTokenExchange)
+}
+
+// sanitizeCode keeps an OAuth error code printable and short for logs.
+func sanitizeCode(code string) string {
+	if len(code) > 64 {
+		code = code[:64]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return '?'
+		}
+		return r
+	}, code)
+}

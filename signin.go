@@ -1,0 +1,186 @@
+package ginauth
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/oauth2"
+
+	"github.com/ginauth/ginauth/providers"
+)
+
+// SignIn starts signing the user in with the named provider, like
+// Light-Auth's signIn(providerName, callbackUrl): it answers with a redirect
+// to the provider (302, or 303 for a POST) and, once the user is back,
+// ginauth redirects to callbackURL. An unacceptable callbackURL falls back to
+// "/". Call it from any handler; when that handler serves a POST, check the
+// request with CheckCSRF first.
+func (a *Auth) SignIn(c *gin.Context, provider, callbackURL string) error {
+	authURL, err := a.beginSignIn(c, provider, callbackURL)
+	if err != nil {
+		a.signInFailed(c, err, false)
+		return err
+	}
+	c.Redirect(redirectStatus(c), authURL)
+	return nil
+}
+
+// beginSignIn creates a flow and returns the authorization request URL.
+func (a *Auth) beginSignIn(c *gin.Context, name, callbackURL string) (string, error) {
+	p, ok := a.providers[name]
+	if !ok {
+		return "", fmt.Errorf("%w: %q", ErrUnknownProvider, name)
+	}
+	target, _ := a.redirects.Resolve(callbackURL)
+	f := &flowState{
+		State:    randomString(),
+		Verifier: randomString(),
+		Nonce:    randomString(),
+		Provider: name,
+		Issuer:   p.Issuer(),
+		Callback: target,
+		Expires:  a.now().Add(FlowTTL).Unix(),
+	}
+	if fp, ok := p.(interface{ UsesFormPost() bool }); ok {
+		f.FormPost = fp.UsesFormPost()
+	}
+	authURL, err := p.AuthCodeURL(c.Request.Context(), providers.AuthRequest{
+		RedirectURI:   a.redirectURI(name),
+		State:         f.State,
+		Nonce:         f.Nonce,
+		CodeChallenge: oauth2.S256ChallengeFromVerifier(f.Verifier),
+	})
+	if err != nil {
+		return "", err
+	}
+	a.writeFlow(c.Writer, f)
+	return authURL, nil
+}
+
+// signInFailed answers a failed sign-in start.
+func (a *Auth) signInFailed(c *gin.Context, err error, asJSON bool) {
+	status, code := http.StatusServiceUnavailable, "provider_unavailable"
+	switch {
+	case errors.Is(err, ErrUnknownProvider):
+		status, code = http.StatusNotFound, "unknown_provider"
+	case errors.Is(err, ErrCSRF):
+		status, code = http.StatusForbidden, "csrf"
+	case errors.Is(err, errTooLarge):
+		status, code = http.StatusRequestEntityTooLarge, "bad_request"
+	case errors.Is(err, ErrInvalidCallback):
+		status, code = http.StatusBadRequest, "bad_request"
+	default:
+		a.log.Warn("ginauth: sign-in could not start", "err", err)
+	}
+	if asJSON {
+		c.Header("Cache-Control", "no-store")
+		c.AbortWithStatusJSON(status, gin.H{"error": code})
+		return
+	}
+	a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code})
+	c.Abort()
+}
+
+// handleCallback finishes the flow at <group>/callback/:provider.
+func (a *Auth) handleCallback(c *gin.Context) {
+	name := c.Param("provider")
+	p, ok := a.providers[name]
+	if !ok {
+		a.page(c, Page{Kind: PageError, Status: http.StatusNotFound, ErrorCode: "unknown_provider"})
+		return
+	}
+	params, err := readCallback(c)
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, errTooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		// Consume the flow if the state is usable, so it cannot be retried.
+		if params.state != "" {
+			a.takeFlow(c.Writer, c.Request, params.state)
+		}
+		a.page(c, Page{Kind: PageError, Status: status, ErrorCode: "invalid_callback"})
+		return
+	}
+	if params.state == "" {
+		a.callbackFailed(c, name, "invalid_state", ErrInvalidState)
+		return
+	}
+	f := a.takeFlow(c.Writer, c.Request, params.state)
+	if f == nil || f.Provider != name || f.Issuer != p.Issuer() {
+		a.callbackFailed(c, name, "invalid_state", ErrInvalidState)
+		return
+	}
+	if params.errCode != "" {
+		code := "provider_error"
+		switch params.errCode {
+		case "access_denied":
+			code = "access_denied"
+		case "temporarily_unavailable", "server_error":
+			code = "provider_unavailable"
+		}
+		a.callbackFailed(c, name, code, ErrProviderDenied)
+		return
+	}
+	if params.code == "" {
+		a.callbackFailed(c, name, "invalid_callback", ErrInvalidCallback)
+		return
+	}
+	id, err := p.Exchange(c.Request.Context(), providers.AuthResponse{
+		RedirectURI:  a.redirectURI(name),
+		Code:         params.code,
+		Iss:          params.iss,
+		IssPresent:   params.issPresent,
+		CodeVerifier: f.Verifier,
+		Nonce:        f.Nonce,
+	})
+	if err != nil {
+		a.callbackFailed(c, name, exchangeErrorCode(err), err)
+		return
+	}
+	if err := a.startSession(c, name, id); err != nil {
+		code := "session_store_unavailable"
+		if errors.Is(err, ErrSessionTooLarge) {
+			code = "session_too_large"
+		}
+		a.callbackFailed(c, name, code, err)
+		return
+	}
+	target, ok := a.redirects.Resolve(f.Callback)
+	if !ok {
+		target = a.redirects.Default()
+	}
+	c.Redirect(redirectStatus(c), target)
+}
+
+func exchangeErrorCode(err error) string {
+	switch {
+	case errors.Is(err, providers.ErrIssuerMismatch):
+		return "issuer_mismatch"
+	case errors.Is(err, providers.ErrUnavailable):
+		return "provider_unavailable"
+	case errors.Is(err, providers.ErrTokenExchange):
+		return "token_exchange"
+	case errors.Is(err, providers.ErrClaimRejected):
+		return "not_allowed"
+	}
+	return "invalid_id_token"
+}
+
+// callbackFailed logs a failed callback (without any token, code or
+// provider text) and redirects to the sign-in page with a fixed error code.
+func (a *Auth) callbackFailed(c *gin.Context, provider, code string, err error) {
+	a.log.Warn("ginauth: sign-in failed", "provider", provider, "code", code, "err", err)
+	c.Redirect(redirectStatus(c), a.url("/signin")+"?error="+url.QueryEscape(code))
+}
+
+// redirectStatus is 303 after a POST and 302 otherwise; never 307.
+func redirectStatus(c *gin.Context) int {
+	if c.Request.Method == http.MethodPost {
+		return http.StatusSeeOther
+	}
+	return http.StatusFound
+}

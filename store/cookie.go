@@ -1,0 +1,30 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Cookie is the default, stateless store: the whole session travels in the
+// sealed cookie. It needs no server state and scales to any number of
+// instances, but a session cannot be ended on the server before it expires.
+type Cookie struct{}
+
+// NewCookie returns the cookie store.
+func NewCookie() *Cookie { return &Cookie{} }
+
+// Load implements Store: the token is the session.
+func (*Cookie) Load(_ context.Context, token []byte) ([]byte, bool, error) {
+	return token, len(token) > 0, nil
+}
+
+// Save implements Store: the session is the token.
+func (*Cookie) Save(_ context.Context, _, data []byte, _ time.Time) ([]byte, error) {
+	return data, nil
+}
+
+// Delete implements Store. The browser's cookie is cleared by ginauth.
+func (*Cookie) Delete(context.Context, []byte) error { return nil }
+
+// ClientSide reports that sessions live in the browser.
+func (*Cookie) ClientSide() bool { return true }

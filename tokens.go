@@ -1,0 +1,28 @@
+package ginauth
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/providers"
+)
+
+// revoke revokes the session's refresh and access tokens at the provider,
+// best effort: failures are logged (never with the token) and the local
+// sign-out goes on.
+func (a *Auth) revoke(c *gin.Context, l *loaded) {
+	p, ok := a.providers[l.Provider].(providers.Revoker)
+	if !ok {
+		return
+	}
+	for _, t := range []struct{ value, hint string }{
+		{l.tokens.RefreshToken, "refresh_token"},
+		{l.tokens.AccessToken, "access_token"},
+	} {
+		if t.value == "" {
+			continue
+		}
+		if err := p.Revoke(c.Request.Context(), t.value, t.hint); err != nil {
+			a.log.Warn("ginauth: token revocation failed", "provider", l.Provider, "token_type", t.hint, "err", err)
+		}
+	}
+}
