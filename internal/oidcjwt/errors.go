@@ -1,0 +1,49 @@
+// Package oidcjwt verifies compact JWS tokens against a provider's remote
+// JWKS and validates the claims of OpenID Connect ID tokens.
+//
+// Every token error wraps ErrInvalidToken and one more specific sentinel, so
+// both can be tested with errors.Is. ErrKeysUnavailable is the exception: it
+// reports that the provider could not be reached, not that the token is bad.
+package oidcjwt
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by RemoteKeySet.Verify and ValidateIDToken.
+var (
+	// ErrInvalidToken is the parent of every token error below.
+	ErrInvalidToken = errors.New("ginauth: invalid token")
+	// ErrMalformed: not a compact JWS (exactly two '.'), too long, bad
+	// base64url or JSON, or a claim of the wrong type where no more specific
+	// error applies.
+	ErrMalformed = errors.New("ginauth: malformed token")
+	// ErrSignature: bad signature, algorithm outside the allow-list (alg
+	// "none" and HS* always are), unknown kid after a refetch, no suitable key,
+	// or an ambiguous key.
+	ErrSignature = errors.New("ginauth: token signature invalid")
+	// ErrIssuer: iss missing, not a string or not exactly the expected issuer.
+	ErrIssuer = errors.New("ginauth: token issuer mismatch")
+	// ErrAudience: aud missing, wrong, of the wrong type or with extra
+	// audiences; or azp present and not the client ID.
+	ErrAudience = errors.New("ginauth: token audience mismatch")
+	// ErrExpired: exp missing, not a number or past; also nbf in the future
+	// or not a number.
+	ErrExpired = errors.New("ginauth: token expired")
+	// ErrIssuedAt: iat missing, not a number, in the future or too old.
+	ErrIssuedAt = errors.New("ginauth: token iat out of range")
+	// ErrNonce: nonce missing, of the wrong type or different from the
+	// expected one (or present when it must be absent).
+	ErrNonce = errors.New("ginauth: token nonce mismatch")
+	// ErrSubject: sub missing, empty or not a string.
+	ErrSubject = errors.New("ginauth: token subject missing")
+	// ErrKeysUnavailable: the JWKS could not be fetched and no cached key
+	// could be used. Not wrapped in ErrInvalidToken.
+	ErrKeysUnavailable = errors.New("ginauth: provider keys unavailable")
+)
+
+// tokenError returns an error matching both ErrInvalidToken and kind.
+func tokenError(kind error, format string, args ...any) error {
+	return fmt.Errorf("%w: %w: %s", ErrInvalidToken, kind, fmt.Sprintf(format, args...))
+}

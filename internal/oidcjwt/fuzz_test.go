@@ -1,0 +1,162 @@
+package oidcjwt
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+func FuzzVerify(f *testing.F) {
+	testKeys(f)
+	srv := newJWKSServer(f, jwksJSON(f,
+		pubJWK(rsaKey1, "k1", "RS256", "sig"),
+		pubJWK(ecKey1, "e1", "ES256", "sig"),
+		pubJWK(rsaKey2, "", "", ""),
+	))
+	ks := newKeySet(srv, newClock(), 5*time.Second) // the clock never moves: one refetch at most
+	payload := mustJSON(f, claimsAt(testStart))
+	valid := sign(f, rsaKey1, jose.RS256, "k1", payload)
+	for _, s := range []string{
+		valid,
+		sign(f, ecKey1, jose.ES256, "e1", payload),
+		sign(f, rsaKey2, jose.RS256, "", payload),
+		sign(f, rsaKey2, jose.PS256, "", payload),
+		sign(f, rsaKey3, jose.RS256, "zz", payload),
+		flipSignatureByte(f, valid),
+		rawToken(`{"alg":"none"}`, payload, nil),
+		rawToken(`{"alg":"RS256","kid":"k1","crit":["b64"],"b64":false}`, payload, []byte("sig")),
+		rawToken(`{"alg":"RS256","jwk":{"kty":"oct","k":"AAAA"}}`, payload, []byte("sig")),
+		hs256(`{"alg":"HS256","kid":"k1"}`, payload, []byte("secret")),
+		"", ".", "..", "a.b.c", "e30.e30.", strings.Repeat(".", 100),
+		`{"payload":"e30","signatures":[]}`,
+	} {
+		f.Add(s)
+	}
+	algs := []string{"RS256", "PS256", "ES256", "EdDSA"}
+	f.Fuzz(func(t *testing.T, token string) {
+		got, err := ks.Verify(context.Background(), token, algs)
+		if err != nil {
+			if got != nil {
+				t.Fatal("payload returned with an error")
+			}
+			if !errors.Is(err, ErrInvalidToken) && !errors.Is(err, ErrKeysUnavailable) {
+				t.Fatalf("unexpected error class: %v", err)
+			}
+			return
+		}
+		// Accepted: the token must be a compact JWS whose payload is the
+		// returned one, signed by one of the published keys.
+		parts := strings.Split(token, ".")
+		if len(parts) != 3 {
+			t.Fatalf("accepted a token with %d parts", len(parts))
+		}
+		p, derr := base64.RawURLEncoding.DecodeString(parts[1])
+		if derr != nil || !bytes.Equal(p, got) {
+			t.Fatal("returned payload is not the token's payload")
+		}
+		jws, perr := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256})
+		if perr != nil {
+			t.Fatalf("accepted token fails to parse: %v", perr)
+		}
+		ok := false
+		for _, k := range []any{&rsaKey1.PublicKey, &ecKey1.PublicKey, &rsaKey2.PublicKey} {
+			if _, verr := jws.Verify(k); verr == nil {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Fatal("accepted a token no published key signed")
+		}
+	})
+}
+
+func FuzzValidateIDToken(f *testing.F) {
+	now := testStart
+	e := expectations(now)
+	base := claimsAt(now)
+	seeds := []map[string]any{base}
+	for k, v := range map[string]any{
+		"aud": []string{testClientID}, "azp": testClientID, "nbf": now.Unix(),
+		"exp": "x", "iat": 1e300, "sub": "", "nonce": 1, "iss": testIssuer + "/",
+	} {
+		m := claimsAt(now)
+		m[k] = v
+		seeds = append(seeds, m)
+	}
+	for _, s := range seeds {
+		f.Add(mustJSON(f, s))
+	}
+	for _, s := range []string{"", "null", "[]", "{}", `{"aud":[]}`, `{"exp":1e999}`, `{"iss":"a","iss":"b"}`} {
+		f.Add([]byte(s))
+	}
+
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		c, err := ValidateIDToken(payload, e)
+		if err != nil {
+			if c != nil {
+				t.Fatal("claims returned with an error")
+			}
+			if !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("error not wrapped in ErrInvalidToken: %v", err)
+			}
+			return
+		}
+		// Accepted: check the expectations from the returned claims...
+		skew := DefaultSkew
+		switch {
+		case c.Issuer != e.Issuer:
+			t.Fatalf("iss %q", c.Issuer)
+		case c.Audience != e.ClientID:
+			t.Fatalf("aud %q", c.Audience)
+		case c.AuthorizedParty != "" && c.AuthorizedParty != e.ClientID:
+			t.Fatalf("azp %q", c.AuthorizedParty)
+		case c.Subject == "":
+			t.Fatal("empty sub")
+		case c.Nonce != e.Nonce:
+			t.Fatalf("nonce %q", c.Nonce)
+		case !c.Expiry.After(now.Add(-skew)):
+			t.Fatalf("exp %v", c.Expiry)
+		case c.IssuedAt.After(now.Add(skew)), c.IssuedAt.Before(now.Add(-DefaultMaxIATAge - skew)):
+			t.Fatalf("iat %v", c.IssuedAt)
+		case !bytes.Equal(c.Raw, payload):
+			t.Fatal("Raw differs")
+		}
+		// ...and independently from a generic decoding of the payload.
+		var m map[string]any
+		d := json.NewDecoder(bytes.NewReader(payload))
+		d.UseNumber()
+		if err := d.Decode(&m); err != nil {
+			t.Fatalf("accepted payload does not decode: %v", err)
+		}
+		if m["iss"] != e.Issuer || m["nonce"] != e.Nonce {
+			t.Fatalf("iss/nonce in payload: %v %v", m["iss"], m["nonce"])
+		}
+		if s, ok := m["sub"].(string); !ok || s == "" {
+			t.Fatalf("sub in payload: %v", m["sub"])
+		}
+		switch aud := m["aud"].(type) {
+		case string:
+			if aud != e.ClientID {
+				t.Fatalf("aud %q", aud)
+			}
+		case []any:
+			if len(aud) != 1 || aud[0] != e.ClientID {
+				t.Fatalf("aud %v", aud)
+			}
+		default:
+			t.Fatalf("aud of type %T", aud)
+		}
+		for _, name := range []string{"exp", "iat"} {
+			if _, ok := m[name].(json.Number); !ok {
+				t.Fatalf("%s is %T", name, m[name])
+			}
+		}
+	})
+}

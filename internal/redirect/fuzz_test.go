@@ -1,0 +1,59 @@
+package redirect
+
+import (
+	"strings"
+	"testing"
+)
+
+// fuzzSeeds are the SECURITY.md OR-1/OR-2 inputs and a few good values.
+var fuzzSeeds = []string{
+	"//evil.com", `/\evil.com`, `\\evil.com`, "/%2F%2Fevil.com", "/%5cevil.com",
+	"/%09/evil.com", "/%0a/evil.com", "/\t\\evil.com", "/\t/\t\\evil.com", `/./\evil.com`,
+	"https://evil.com", "http://localhost@evil.com", "https://app.example.com@evil.com",
+	"https://app.example.com.evil.com", "https://evilapp.example.com", "javascript:alert(1)",
+	"JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>",
+	"%68%74%74%70%3a%2f%2fevil.com", "http://%", "http://[", "/" + strings.Repeat("a", 10*1024),
+	"/", "/dashboard?x=1#f", "/a/b?c=%2F", "https://app.example.com/x", "https://api.example.com:443/cb",
+	"https://partner.example.org:8443/cb", "http://localhost:8080/x", "/%252F%252Fevil.com",
+	"/.//evil.com", "https://[::1]:8080/", "/caf%C3%A9",
+}
+
+// FuzzResolve checks the safety properties of Resolve for arbitrary input
+// against an https base and an http base, each with an allow-list.
+func FuzzResolve(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	for _, l := range readCorpus(f) {
+		f.Add(l.raw)
+		if l.decoded != l.raw {
+			f.Add(l.decoded)
+		}
+	}
+	type policyUnderTest struct {
+		p       *Policy
+		allowed []string
+	}
+	policies := []policyUnderTest{
+		{mustNew(f, appBase, appAllowed...), appAllowed},
+		{mustNew(f, "http://localhost:8080", "api.example.com", "[::1]:9000"), []string{"api.example.com", "[::1]:9000"}},
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		for _, pt := range policies {
+			got, ok := pt.p.Resolve(raw)
+			if !ok {
+				if got != pt.p.Default() {
+					t.Fatalf("Resolve(%q) refused with %q, want Default() %q", raw, got, pt.p.Default())
+				}
+				continue
+			}
+			if raw == "" || len(raw) > maxLength {
+				t.Fatalf("Resolve(%q) accepted an empty or over-long value", raw)
+			}
+			checkSafeTarget(t, pt.p, pt.allowed, raw, got)
+			if raw[0] == '/' && got != pt.p.Origin()+raw {
+				t.Fatalf("Resolve(%q) = %q, want the origin followed by the value", raw, got)
+			}
+		}
+	})
+}
