@@ -98,19 +98,22 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		if errors.Is(err, errTooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
-		// Consume the flow if the state is usable, so it cannot be retried.
-		if params.state != "" {
-			a.takeFlow(c.Writer, c.Request, params.state)
-		}
+		// The response cannot be matched to one flow: consume every flow
+		// the browser carries, so none can be retried.
+		a.discardFlows(c.Writer, c.Request, "")
 		a.page(c, Page{Kind: PageError, Status: status, ErrorCode: "invalid_callback"})
 		return
 	}
 	if params.state == "" {
+		a.discardFlows(c.Writer, c.Request, "")
 		a.callbackFailed(c, name, "invalid_state", ErrInvalidState)
 		return
 	}
 	f := a.takeFlow(c.Writer, c.Request, params.state)
 	if f == nil || f.Provider != name || f.Issuer != p.Issuer() {
+		// An unknown or misdirected state: the browser's other pending
+		// flows are consumed too (the reject consumes the flow state).
+		a.discardFlows(c.Writer, c.Request, a.flowCookieName(params.state))
 		a.callbackFailed(c, name, "invalid_state", ErrInvalidState)
 		return
 	}
@@ -173,7 +176,7 @@ func exchangeErrorCode(err error) string {
 // callbackFailed logs a failed callback (without any token, code or
 // provider text) and redirects to the sign-in page with a fixed error code.
 func (a *Auth) callbackFailed(c *gin.Context, provider, code string, err error) {
-	a.log.Warn("ginauth: sign-in failed", "provider", provider, "code", code, "err", err)
+	a.log.Warn("ginauth: sign-in failed", "provider", provider, "error_code", code, "err", err)
 	c.Redirect(redirectStatus(c), a.url("/signin")+"?error="+url.QueryEscape(code))
 }
 

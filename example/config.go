@@ -1,0 +1,238 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ginauth/ginauth/providers"
+)
+
+// config is the example app's configuration, read from the environment by
+// parseConfig. Provider settings are kept as the providers package's own
+// config structs; newApp builds the providers from them.
+type config struct {
+	Addr    string // listen address
+	BaseURL string // public origin, without trailing slash
+
+	Secret       []byte
+	RandomSecret bool // Secret was generated at start: sessions end at restart
+
+	SessionMaxAge time.Duration // 0: the library's default
+	SessionIdle   time.Duration // 0: the library's default
+
+	OIDC      *providers.OIDCConfig   // generic provider "oidc", when configured
+	Google    *providers.GoogleConfig // Google, when configured
+	Microsoft *providers.OIDCConfig   // Microsoft Entra ID (single tenant), when configured
+	Dev       bool                    // mount the development provider "dev"
+
+	// Warnings are logged at start.
+	Warnings []string
+}
+
+const (
+	defaultAddr     = "127.0.0.1:8080"
+	minSecretLength = 32
+)
+
+// defaultOIDCScopes are requested (with openid) when OIDC_SCOPES is unset.
+var defaultOIDCScopes = []string{"profile", "email"}
+
+// microsoftTenantPattern is a tenant ID (a GUID). The multi-tenant aliases
+// have no fixed issuer, so exact issuer checks cannot work with them.
+var microsoftTenantPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// parseConfig reads the configuration through getenv (os.Getenv in main).
+// An empty variable counts as unset. It reports every problem it finds, joined
+// into one error; the messages never include secret values.
+func parseConfig(getenv func(string) string) (config, error) {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	env := func(name string) string { return strings.TrimSpace(getenv(name)) }
+
+	cfg := config{Addr: env("GINAUTH_ADDR")}
+	if cfg.Addr == "" {
+		cfg.Addr = defaultAddr
+	}
+	host, _, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		fail("GINAUTH_ADDR %q is not a host:port listen address", cfg.Addr)
+	}
+
+	cfg.BaseURL = strings.TrimSuffix(env("GINAUTH_URL"), "/")
+	switch {
+	case cfg.BaseURL != "":
+		if err := checkBaseURL(cfg.BaseURL); err != nil {
+			fail("GINAUTH_URL: %v", err)
+		}
+	case err != nil:
+		// Already reported: no default URL can be derived.
+	case listensEverywhere(host):
+		fail("GINAUTH_URL must be set when GINAUTH_ADDR (%q) listens on all interfaces: the public URL cannot be guessed", cfg.Addr)
+	default:
+		cfg.BaseURL = "http://" + cfg.Addr
+	}
+
+	if s := getenv("GINAUTH_SECRET"); s != "" {
+		if len(s) < minSecretLength {
+			fail("GINAUTH_SECRET must be at least %d bytes long (it has %d)", minSecretLength, len(s))
+		}
+		cfg.Secret = []byte(s)
+	} else {
+		cfg.Secret = make([]byte, minSecretLength)
+		rand.Read(cfg.Secret) // never fails since Go 1.24
+		cfg.RandomSecret = true
+		cfg.Warnings = append(cfg.Warnings, "GINAUTH_SECRET is not set: using a random secret, so every restart signs everyone out and instances cannot share sessions")
+	}
+
+	if env("GINAUTH_REDIS_URL") != "" {
+		fail("GINAUTH_REDIS_URL is set, but the Redis session store is not supported yet in this build; unset it to use the cookie store")
+	}
+
+	cfg.SessionMaxAge = parseDuration("GINAUTH_SESSION_MAX_AGE", env("GINAUTH_SESSION_MAX_AGE"), fail)
+	cfg.SessionIdle = parseDuration("GINAUTH_SESSION_IDLE", env("GINAUTH_SESSION_IDLE"), fail)
+
+	// Generic OpenID Connect provider.
+	if env("OIDC_ISSUER") != "" || env("OIDC_CLIENT_ID") != "" || getenv("OIDC_CLIENT_SECRET") != "" || env("OIDC_SCOPES") != "" {
+		issuer, clientID := env("OIDC_ISSUER"), env("OIDC_CLIENT_ID")
+		switch {
+		case issuer == "":
+			fail("OIDC_ISSUER is required when any OIDC_* variable is set")
+		default:
+			if err := providers.CheckIssuerURL(issuer); err != nil {
+				fail("OIDC_ISSUER: %v", err)
+			}
+		}
+		if clientID == "" {
+			fail("OIDC_CLIENT_ID is required when any OIDC_* variable is set")
+		}
+		scopes := strings.Fields(env("OIDC_SCOPES"))
+		if len(scopes) == 0 {
+			scopes = defaultOIDCScopes
+		}
+		cfg.OIDC = &providers.OIDCConfig{
+			Name:         "oidc",
+			DisplayName:  "OpenID Connect",
+			Issuer:       issuer,
+			ClientID:     clientID,
+			ClientSecret: getenv("OIDC_CLIENT_SECRET"), // empty: a public client (PKCE only)
+			Scopes:       scopes,
+		}
+	}
+	switch env("OIDC_END_SESSION") {
+	case "", "0":
+	case "1":
+		// RP-initiated logout arrives in a later issue.
+		cfg.Warnings = append(cfg.Warnings, "OIDC_END_SESSION=1 is not supported yet: signing out ends the local session only")
+	default:
+		fail("OIDC_END_SESSION must be 0 or 1")
+	}
+
+	// Google.
+	if id, secret := env("GOOGLE_CLIENT_ID"), getenv("GOOGLE_CLIENT_SECRET"); id != "" || secret != "" {
+		if id == "" || secret == "" {
+			fail("GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET must be set together")
+		}
+		cfg.Google = &providers.GoogleConfig{ClientID: id, ClientSecret: secret}
+	}
+
+	// GitHub is OAuth 2.0 only (no ID token), and ginauth has no preset yet.
+	if env("GITHUB_CLIENT_ID") != "" || getenv("GITHUB_CLIENT_SECRET") != "" {
+		fail("GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET are set, but GitHub is not an OpenID Connect provider and ginauth has no GitHub preset yet; unset them")
+	}
+
+	// Microsoft Entra ID, single tenant.
+	if id, secret, tenant := env("MICROSOFT_CLIENT_ID"), getenv("MICROSOFT_CLIENT_SECRET"), env("MICROSOFT_TENANT"); id != "" || secret != "" || tenant != "" {
+		if id == "" || secret == "" {
+			fail("MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET must be set together with MICROSOFT_TENANT")
+		}
+		switch strings.ToLower(tenant) {
+		case "":
+			fail("MICROSOFT_TENANT is required: your directory (tenant) ID, a GUID")
+		case "common", "organizations", "consumers":
+			fail("MICROSOFT_TENANT %q is a multi-tenant alias with no fixed issuer, so ID tokens cannot be checked against one; use your directory (tenant) ID, a GUID", tenant)
+		default:
+			if !microsoftTenantPattern.MatchString(tenant) {
+				fail("MICROSOFT_TENANT %q is not a tenant ID (a GUID such as 00000000-0000-0000-0000-000000000000)", tenant)
+			}
+		}
+		cfg.Microsoft = &providers.OIDCConfig{
+			Name:         "microsoft",
+			DisplayName:  "Microsoft",
+			Issuer:       "https://login.microsoftonline.com/" + strings.ToLower(tenant) + "/v2.0",
+			ClientID:     id,
+			ClientSecret: secret,
+			Scopes:       []string{"profile", "email"},
+		}
+	}
+
+	// The development provider.
+	others := cfg.OIDC != nil || cfg.Google != nil || cfg.Microsoft != nil
+	dev := env("GINAUTH_DEV")
+	switch dev {
+	case "1":
+		cfg.Dev = true
+	case "0":
+		if !others {
+			fail("GINAUTH_DEV=0 and no provider is configured: set OIDC_*, GOOGLE_* or MICROSOFT_* variables")
+		}
+	case "":
+		cfg.Dev = !others
+	default:
+		fail("GINAUTH_DEV must be 0 or 1")
+	}
+	if cfg.Dev {
+		release := getenv("GIN_MODE") == "release"
+		switch {
+		case release && dev != "1":
+			fail("GIN_MODE=release and no identity provider is configured: refusing to start the development provider, which signs anyone in as a test user without a password; configure a real provider, or set GINAUTH_DEV=1 to run it anyway")
+		case release:
+			cfg.Warnings = append(cfg.Warnings, "the development provider is enabled in release mode (GINAUTH_DEV=1): anyone can sign in as a test user without a password")
+		default:
+			cfg.Warnings = append(cfg.Warnings, "the development provider \"dev\" is enabled: anyone can sign in as a test user without a password; never use it in production")
+		}
+	}
+
+	if len(errs) > 0 {
+		return config{}, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+// checkBaseURL accepts an absolute http(s) origin. ginauth.New applies the
+// full rules (plain http only on loopback hosts).
+func checkBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	}
+	if u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("%q must be an origin only (scheme and host), without path, query or user info", raw)
+	}
+	return nil
+}
+
+// listensEverywhere reports whether a listen host means all interfaces, so
+// that it names no host a browser could use.
+func listensEverywhere(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "" || ip != nil && ip.IsUnspecified()
+}
+
+// parseDuration parses a positive Go duration; "" means the default (0).
+func parseDuration(name, v string, fail func(string, ...any)) time.Duration {
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		fail("%s %q is not a positive Go duration such as 8h, 30m or 45s", name, v)
+		return 0
+	}
+	return d
+}

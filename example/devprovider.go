@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/providers"
+)
+
+// The development provider is an in-process OpenID Provider (ginauthtest)
+// mounted on the app's own server under devPath. A page lets you pick a test
+// user (alice: groups admin and staff; bob: staff; carol: no groups), with no
+// password. The app reaches it exactly like a real provider: providers.OIDC
+// fetches discovery, keys and tokens over HTTP from <GINAUTH_URL>/dev-oidc.
+const (
+	devPath        = "/dev-oidc"
+	devName        = "dev"
+	devDisplayName = "Development provider (test users)"
+)
+
+// devProvider builds the development OpenID Provider for an app served at
+// baseURL, and the relying-party side that signs in with it.
+func devProvider(baseURL string) (*ginauthtest.Provider, *providers.OIDCProvider, error) {
+	op, err := ginauthtest.New(baseURL+devPath, ginauthtest.Options{
+		Picker:                 true,
+		RedirectURIs:           []string{baseURL + authPath + "/callback/" + devName},
+		PostLogoutRedirectURIs: []string{baseURL + authPath + "/signout/complete"},
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("development provider: %w", err)
+	}
+	rp, err := providers.OIDC(providers.OIDCConfig{
+		Name:         devName,
+		DisplayName:  devDisplayName,
+		Issuer:       op.Issuer(),
+		ClientID:     op.ClientID(),
+		ClientSecret: op.ClientSecret(),
+		Scopes:       []string{"profile", "email"},
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("development provider: %w", err)
+	}
+	return op, rp, nil
+}
+
+// mountDevProvider serves op under devPath. The provider routes on the full
+// request path, which gin.WrapH leaves untouched.
+func mountDevProvider(r *gin.Engine, op *ginauthtest.Provider) {
+	r.Any(devPath+"/*endpoint", gin.WrapH(op))
+}

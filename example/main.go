@@ -1,0 +1,117 @@
+// Command example is a runnable ginauth app.
+//
+//	go run ./example
+//
+// With no configuration it serves http://127.0.0.1:8080 with the cookie
+// session store and the built-in development provider "dev" (an in-process
+// OpenID Provider at /dev-oidc that lets you pick a test user). Configuration
+// is by environment variables; see config.go and the README. A configuration
+// error exits with status 2, a server failure with status 1.
+//
+// Routes: / (public), /me (browser-protected), /api/me (API-protected),
+// /admin (browser-protected, groups must contain admin), /healthz, and the
+// auth routes under /auth.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Server limits.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10 // room for a chunked session cookie, far below net/http's 1 MiB
+	shutdownTimeout   = 10 * time.Second
+)
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitConfig = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Getenv, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run configures and serves the app until ctx ends (SIGINT or SIGTERM in
+// main), then shuts down gracefully. It returns the exit status.
+func run(ctx context.Context, getenv func(string) string, stderr io.Writer) int {
+	log := newLogger(stderr)
+	cfg, err := parseConfig(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "ginauth example: invalid configuration:\n  - %s\n",
+			strings.ReplaceAll(err.Error(), "\n", "\n  - "))
+		return exitConfig
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	handler, err := newApp(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "ginauth example: invalid configuration: %v\n", err)
+		return exitConfig
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("cannot listen", "addr", cfg.Addr, "err", err)
+		return exitFailed
+	}
+	srv := newServer(handler, log)
+	log.Info("listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "providers", describeProviders(cfg))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		log.Error("server failed", "err", err)
+		return exitFailed
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error("shutdown incomplete", "err", err)
+		return exitFailed
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("server failed", "err", err)
+		return exitFailed
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+// newServer wraps h in an http.Server with timeouts and a header size limit.
+func newServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
