@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -70,6 +71,40 @@ func (a *Auth) takeFlow(w http.ResponseWriter, r *http.Request, state string) *f
 		return nil
 	}
 	return &f
+}
+
+// maxDiscardedFlows bounds the flow cookies discardFlows looks at.
+const maxDiscardedFlows = 32
+
+// discardFlows consumes every flow cookie the request carries, except the
+// one named skip (already handled by takeFlow). It is called when a callback
+// cannot be matched to a flow (state missing, changed, duplicated, from
+// another browser or provider): the response is untrusted and no pending
+// sign-in of this browser may be completed with it or after it, so the
+// reject consumes the transient state as RFC 9700 §4.7.1 asks. Each cookie is
+// cleared, and those that open are recorded as used, so a replayed copy fails
+// too.
+func (a *Auth) discardFlows(w http.ResponseWriter, r *http.Request, skip string) {
+	now := a.now().Unix()
+	n := 0
+	for _, ck := range r.Cookies() {
+		if !strings.HasPrefix(ck.Name, a.cookies.flow) || ck.Name == skip {
+			continue
+		}
+		if n++; n > maxDiscardedFlows {
+			return
+		}
+		a.cookies.set(w, ck.Name, "", -1, http.SameSiteLaxMode)
+		plain, err := a.flowSeal.Open(ck.Value, []byte(ck.Name))
+		if err != nil {
+			continue
+		}
+		var f flowState
+		if json.Unmarshal(plain, &f) != nil || now >= f.Expires || a.flowCookieName(f.State) != ck.Name {
+			continue
+		}
+		a.used.claim(ck.Name, f.Expires, now)
+	}
 }
 
 // usedStates remembers consumed flows until they expire. It is bounded: when

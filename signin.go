@@ -1,6 +1,7 @@
 package ginauth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -118,6 +119,16 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		return
 	}
 	if params.errCode != "" {
+		// RFC 9207 §2.4: an error response is only trusted when its iss
+		// names this provider.
+		if ic, ok := p.(interface {
+			CheckAuthorizationIss(ctx context.Context, iss string, present bool) error
+		}); ok {
+			if err := ic.CheckAuthorizationIss(c.Request.Context(), params.iss, params.issPresent); err != nil {
+				a.callbackFailed(c, name, exchangeErrorCode(err), err)
+				return
+			}
+		}
 		code := "provider_error"
 		switch params.errCode {
 		case "access_denied":

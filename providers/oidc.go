@@ -178,11 +178,8 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 		return nil, err
 	}
 	// RFC 9207: check the authorization response's iss before any token call.
-	switch {
-	case resp.IssPresent && resp.Iss != p.cfg.Issuer:
-		return nil, fmt.Errorf("%w: authorization response iss is not the configured issuer", ErrIssuerMismatch)
-	case !resp.IssPresent && m.doc.AuthorizationResponseIssParameterSupported:
-		return nil, fmt.Errorf("%w: authorization response lacks the iss parameter the provider advertises", ErrIssuerMismatch)
+	if err := p.checkIss(m, resp.Iss, resp.IssPresent); err != nil {
+		return nil, err
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
@@ -239,6 +236,31 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 			Expiry:       tok.Expiry,
 		},
 	}, nil
+}
+
+// CheckAuthorizationIss applies the RFC 9207 checks to the iss parameter of
+// an authorization response that carries no code, such as an error response:
+// §2.4 applies to those too, so an error is not trusted to come from this
+// provider unless its iss says so. Exchange makes the same checks itself.
+func (p *OIDCProvider) CheckAuthorizationIss(ctx context.Context, iss string, present bool) error {
+	m, err := p.meta.get(ctx)
+	if err != nil {
+		return err
+	}
+	return p.checkIss(m, iss, present)
+}
+
+// checkIss: a present iss must be the configured issuer exactly (also when
+// the provider does not advertise the parameter: local policy), and a
+// provider that advertises the parameter must send it.
+func (p *OIDCProvider) checkIss(m *loadedMetadata, iss string, present bool) error {
+	switch {
+	case present && iss != p.cfg.Issuer:
+		return fmt.Errorf("%w: authorization response iss is not the configured issuer", ErrIssuerMismatch)
+	case !present && m.doc.AuthorizationResponseIssParameterSupported:
+		return fmt.Errorf("%w: authorization response lacks the iss parameter the provider advertises", ErrIssuerMismatch)
+	}
+	return nil
 }
 
 func (p *OIDCProvider) tokenError(err error) error {

@@ -13,7 +13,7 @@ import (
 func (p *OIDCProvider) fetchUserInfo(ctx context.Context, endpoint, accessToken string, idClaims *oidcjwt.Claims) (json.RawMessage, error) {
 	var info map[string]any
 	if err := p.getJSON(ctx, endpoint, accessToken, &info); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUserInfo, err)
+		return nil, fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUserInfo, err)
 	}
 	if sub, _ := info["sub"].(string); sub != idClaims.Subject {
 		return nil, fmt.Errorf("%w: sub differs from the ID token's", ErrUserInfo)

@@ -167,10 +167,13 @@ func (k *RemoteKeySet) Verify(ctx context.Context, token string, algs []string) 
 
 	// No key known for this token: the provider may have rotated. Refetch,
 	// at most once per interval.
+	stale := keys
 	keys, attempted, ferr := k.refetch(ctx)
-	if !attempted {
+	if !attempted && sameKeySet(stale, keys) {
 		return nil, missError(kid)
 	}
+	// Either a fetch was made or joined, or one that another caller started
+	// finished since our read of the cache: its keys may hold the token's.
 	payload, found, err = verifyWith(jws, keys, kid, alg)
 	if found {
 		return payload, err
@@ -179,6 +182,12 @@ func (k *RemoteKeySet) Verify(ctx context.Context, token string, algs []string) 
 		return nil, ferr
 	}
 	return nil, missError(kid)
+}
+
+// sameKeySet reports whether a and b are the same cached key set. A fetch
+// replaces the set as a whole, so identity is enough.
+func sameKeySet(a, b []verifyKey) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func missError(kid string) error {

@@ -72,13 +72,18 @@ func (s *Sealer) Seal(plaintext, ad []byte) string {
 	return base64.RawURLEncoding.EncodeToString(buf)
 }
 
+// strictB64 decodes only the exact encodings Seal produces.
+var strictB64 = base64.RawURLEncoding.Strict()
+
 // Open decodes and decrypts a value produced by Seal with the same ad. It returns
 // ErrInvalid for anything else. The returned slice is owned by the caller.
 func (s *Sealer) Open(value string, ad []byte) ([]byte, error) {
 	if len(value) < base64.RawURLEncoding.EncodedLen(Overhead) {
 		return nil, ErrInvalid
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(value)
+	// Strict: a value whose unused trailing bits were altered is not the
+	// value Seal produced, even though it would decode to the same bytes.
+	raw, err := strictB64.DecodeString(value)
 	if err != nil {
 		return nil, ErrInvalid
 	}
