@@ -51,21 +51,25 @@ func encodeSession(s *Session) []byte {
 	return b
 }
 
+// maxUnix bounds encoded times (year 36812); later times encode as zero.
+const maxUnix = 1 << 40
+
 func unixOrZero(t time.Time) uint64 {
-	if t.IsZero() || t.Unix() < 0 {
+	if t.IsZero() || t.Unix() < 0 || t.Unix() > maxUnix {
 		return 0
 	}
 	return uint64(t.Unix())
 }
 
 func timeOrZero(v uint64) time.Time {
-	if v == 0 || v > 1<<40 {
+	if v == 0 || v > maxUnix {
 		return time.Time{}
 	}
 	return time.Unix(int64(v), 0)
 }
 
-// decoder reads fields from a string.
+// decoder reads fields from a string. It accepts only the canonical
+// encoding that encodeSession produces.
 type decoder struct {
 	s   string
 	err bool
@@ -81,7 +85,9 @@ func (d *decoder) uvarint() uint64 {
 		c := d.s[0]
 		d.s = d.s[1:]
 		if c < 0x80 {
-			if i == binary.MaxVarintLen64-1 && c > 1 {
+			// Refuse overflow and non-minimal forms, so that every session
+			// has exactly one encoding.
+			if (i == binary.MaxVarintLen64-1 && c > 1) || (i > 0 && c == 0) {
 				d.err = true
 				return 0
 			}
@@ -104,6 +110,15 @@ func (d *decoder) str() string {
 	return v
 }
 
+// time reads a Unix time written by unixOrZero.
+func (d *decoder) time() time.Time {
+	v := d.uvarint()
+	if v > maxUnix {
+		d.err = true
+	}
+	return timeOrZero(v)
+}
+
 func (d *decoder) byte() byte {
 	if len(d.s) == 0 {
 		d.err = true
@@ -114,21 +129,32 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-// decodeSession fills s from data.
+// decodeSession fills s from data; the strings of s are copies.
 func decodeSession(data []byte, s *Session) error {
+	return decodeSessionString(string(data), s)
+}
+
+// decodeSessionString fills s from data; the strings of s are substrings of
+// data, so decoding allocates only the groups slice.
+func decodeSessionString(data string, s *Session) error {
 	if len(data) == 0 || data[0] != codecVersion {
 		return errCodec
 	}
-	d := decoder{s: string(data[1:])}
-	s.CreatedAt = timeOrZero(d.uvarint())
-	s.LastSeen = timeOrZero(d.uvarint())
-	s.tokens.Expiry = timeOrZero(d.uvarint())
+	d := decoder{s: data[1:]}
+	s.CreatedAt, s.LastSeen, s.tokens.Expiry = d.time(), d.time(), d.time()
 	u := &s.User
 	s.ID, s.Provider, u.Issuer, u.Subject = d.str(), d.str(), d.str(), d.str()
 	u.Name, u.Email, u.Picture, u.claims = d.str(), d.str(), d.str(), d.str()
 	s.tokens.AccessToken, s.tokens.TokenType, s.tokens.RefreshToken, s.tokens.IDToken = d.str(), d.str(), d.str(), d.str()
 	u.Provider = s.Provider
-	u.EmailVerified = d.byte() == 1
+	switch d.byte() {
+	case 0:
+		u.EmailVerified = false
+	case 1:
+		u.EmailVerified = true
+	default:
+		d.err = true
+	}
 	n := d.uvarint()
 	if d.err || n > uint64(len(d.s)) {
 		return errCodec

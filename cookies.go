@@ -19,10 +19,13 @@ const (
 
 type cookieNames struct {
 	session string // the session; chunks are session.0, session.1, ...
-	csrf    string
-	flow    string // prefix of per-flow cookies
-	chunks  [maxChunks]string
-	secure  bool
+	// sessionAD is session as bytes: the additional data the session
+	// cookie is sealed with, converted once rather than per request.
+	sessionAD []byte
+	csrf      string
+	flow      string // prefix of per-flow cookies
+	chunks    [maxChunks]string
+	secure    bool
 }
 
 func newCookieNames(secure bool) cookieNames {
@@ -31,10 +34,11 @@ func newCookieNames(secure bool) cookieNames {
 		prefix = "__Host-" // requires Secure, Path=/ and no Domain
 	}
 	n := cookieNames{
-		session: prefix + "ginauth",
-		csrf:    prefix + "ginauth-csrf",
-		flow:    prefix + "ginauth-flow-",
-		secure:  secure,
+		session:   prefix + "ginauth",
+		sessionAD: []byte(prefix + "ginauth"),
+		csrf:      prefix + "ginauth-csrf",
+		flow:      prefix + "ginauth-flow-",
+		secure:    secure,
 	}
 	for i := range n.chunks {
 		n.chunks[i] = n.session + "." + strconv.Itoa(i)

@@ -46,6 +46,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -155,6 +156,12 @@ func (a *Auth) init() error {
 	if !a.secure && !cfg.InsecureAllowHTTP && !providers.IsLoopback(base.Hostname()) {
 		return fmt.Errorf("%w: %q is plain http on a non-loopback host (set InsecureAllowHTTP to allow it, never in production)", ErrInvalidBaseURL, cfg.BaseURL)
 	}
+	// The redirect policy checks the base URL more strictly than url.Parse
+	// (an empty "?" or "#", spaces, backslashes); report that as a BaseURL
+	// error, and only then check the allow-list entries.
+	if _, err := redirect.New(cfg.BaseURL, nil); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidBaseURL, err)
+	}
 	a.redirects, err = redirect.New(cfg.BaseURL, cfg.AllowedRedirectHosts)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidRedirectHost, err)
@@ -224,7 +231,7 @@ func (a *Auth) initProviders() error {
 	a.providers = make(map[string]providers.Provider, len(a.cfg.Providers))
 	issuers := make(map[string]string, len(a.cfg.Providers))
 	for _, p := range a.cfg.Providers {
-		if p == nil {
+		if p == nil || isNilPointer(p) {
 			return fmt.Errorf("%w: a provider is nil", ErrNoProviders)
 		}
 		name := p.Name()
@@ -244,6 +251,14 @@ func (a *Auth) initProviders() error {
 		a.ordered = append(a.ordered, p)
 	}
 	return nil
+}
+
+// isNilPointer reports whether p holds a nil pointer (for example the
+// result of a provider constructor whose error was ignored), which would
+// panic on its first method call.
+func isNilPointer(p providers.Provider) bool {
+	v := reflect.ValueOf(p)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // url returns the absolute URL of a route under the registered group.

@@ -104,7 +104,10 @@ func (a *Auth) handleSignOutPost(c *gin.Context) {
 	}
 	if err != nil {
 		status, code := http.StatusForbidden, "csrf"
-		if !errors.Is(err, ErrCSRF) {
+		switch {
+		case errors.Is(err, errTooLarge):
+			status, code = http.StatusRequestEntityTooLarge, "bad_request"
+		case !errors.Is(err, ErrCSRF):
 			status, code = http.StatusBadRequest, "bad_request"
 		}
 		if params.JSON {
