@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,7 +29,7 @@ func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 	if value == "" {
 		return nil, nil
 	}
-	token, err := a.sessionSeal.Open(value, []byte(a.cookies.session))
+	token, err := a.sessionSeal.Open(value, a.cookies.sessionAD)
 	if err != nil {
 		return nil, nil
 	}
@@ -40,7 +41,7 @@ func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 		return nil, nil
 	}
 	l := &loaded{token: token, auth: a}
-	if decodeSession(data, &l.Session) != nil {
+	if decodeSessionString(sessionString(data, token), &l.Session) != nil {
 		return nil, nil
 	}
 	l.maxAge, l.idle = a.maxAge, a.idle
@@ -58,6 +59,17 @@ func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 	return l, nil
 }
 
+// sessionString returns data as a string for decoding. When the store
+// handed back the very plaintext that Open returned (the cookie store does),
+// this request owns those bytes and nothing ever writes to them, so the
+// string shares them instead of copying the whole session.
+func sessionString(data, token []byte) string {
+	if len(data) > 0 && len(data) == len(token) && unsafe.SliceData(data) == unsafe.SliceData(token) {
+		return unsafe.String(unsafe.SliceData(data), len(data))
+	}
+	return string(data)
+}
+
 // saveSession stores l and writes its cookie.
 func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
 	expiry := l.ExpiresAt()
@@ -66,7 +78,7 @@ func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	l.token = token
-	return a.cookies.writeSession(c.Writer, c.Request, a.sessionSeal.Seal(token, []byte(a.cookies.session)))
+	return a.cookies.writeSession(c.Writer, c.Request, a.sessionSeal.Seal(token, a.cookies.sessionAD))
 }
 
 // startSession creates a new session for a signed-in identity: a new ID, a
@@ -86,6 +98,9 @@ func (a *Auth) startSession(c *gin.Context, provider string, id *providers.Ident
 	err := a.saveSession(c, l)
 	if errors.Is(err, ErrSessionTooLarge) {
 		a.deleteStored(c.Request.Context(), l.token)
+		// The previous session was ended above; with the cookie store its
+		// cookies would still work, so they go too.
+		a.cookies.clearSession(c.Writer, c.Request)
 	}
 	return err
 }

@@ -1,6 +1,8 @@
 package ginauth
 
 import (
+	"errors"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/providers"
@@ -21,7 +23,11 @@ func (a *Auth) revoke(c *gin.Context, l *loaded) {
 		if t.value == "" {
 			continue
 		}
-		if err := p.Revoke(c.Request.Context(), t.value, t.hint); err != nil {
+		err := p.Revoke(c.Request.Context(), t.value, t.hint)
+		if errors.Is(err, providers.ErrNoRevocation) {
+			return // nothing to revoke with: not a failure worth a warning
+		}
+		if err != nil {
 			a.log.Warn("ginauth: token revocation failed", "provider", l.Provider, "token_type", t.hint, "err", err)
 		}
 	}
