@@ -4,25 +4,36 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+
+	"github.com/ginauth/ginauth/providers"
 )
 
-// The session encoding is a compact binary layout: a version byte, then
-// unsigned varints (times as Unix seconds) and length-prefixed strings in a
-// fixed order. Decoding converts the input to one string and slices every
-// field from it, so a session costs few allocations on the hot path.
+// The session encoding is a compact binary layout in two parts. The core
+// (version byte, times, identity, profile, groups) is what every request
+// needs; the tokens part (provider tokens) is needed only to call or leave
+// the provider. The cookie store seals them separately, so the hot path
+// decrypts and decodes only the small core. Fields are unsigned varints
+// (times as Unix seconds) and length-prefixed strings in a fixed order;
+// decoding slices every string from one input string, so a session costs few
+// allocations.
 
-const codecVersion = 1
+const codecVersion = 2
 
 // maxStringLen bounds one field; a session is bounded by the cookie limits anyway.
 const maxStringLen = 1 << 20
 
 var errCodec = errors.New("ginauth: malformed session encoding")
 
-func encodeSession(s *Session) []byte {
+func appendString(b []byte, v string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+// encodeCore encodes everything of s but its tokens.
+func encodeCore(s *Session) []byte {
 	u := &s.User
-	strs := [...]string{s.ID, s.Provider, u.Issuer, u.Subject, u.Name, u.Email, u.Picture, u.claims,
-		s.tokens.AccessToken, s.tokens.TokenType, s.tokens.RefreshToken, s.tokens.IDToken}
-	n := 1 + 3*binary.MaxVarintLen64 + 1 + binary.MaxVarintLen64
+	strs := [...]string{s.ID, s.Provider, u.Issuer, u.Subject, s.SID, u.Name, u.Email, u.Picture, u.claims}
+	n := 1 + 2*binary.MaxVarintLen64 + 1 + binary.MaxVarintLen64
 	for _, v := range strs {
 		n += binary.MaxVarintLen64 + len(v)
 	}
@@ -33,10 +44,8 @@ func encodeSession(s *Session) []byte {
 	b = append(b, codecVersion)
 	b = binary.AppendUvarint(b, unixOrZero(s.CreatedAt))
 	b = binary.AppendUvarint(b, unixOrZero(s.LastSeen))
-	b = binary.AppendUvarint(b, unixOrZero(s.tokens.Expiry))
 	for _, v := range strs {
-		b = binary.AppendUvarint(b, uint64(len(v)))
-		b = append(b, v...)
+		b = appendString(b, v)
 	}
 	if u.EmailVerified {
 		b = append(b, 1)
@@ -45,10 +54,54 @@ func encodeSession(s *Session) []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(len(u.Groups)))
 	for _, g := range u.Groups {
-		b = binary.AppendUvarint(b, uint64(len(g)))
-		b = append(b, g...)
+		b = appendString(b, g)
 	}
 	return b
+}
+
+// encodeTokens encodes the provider tokens.
+func encodeTokens(t *providers.Token) []byte {
+	b := make([]byte, 0, 1+binary.MaxVarintLen64*5+len(t.AccessToken)+len(t.TokenType)+len(t.RefreshToken)+len(t.IDToken))
+	b = append(b, codecVersion)
+	b = binary.AppendUvarint(b, unixOrZero(t.Expiry))
+	for _, v := range [...]string{t.AccessToken, t.TokenType, t.RefreshToken, t.IDToken} {
+		b = appendString(b, v)
+	}
+	return b
+}
+
+// encodeSession is the layout server-side stores keep: the core's length,
+// the core, then the tokens.
+func encodeSession(s *Session) []byte {
+	return joinParts(encodeCore(s), encodeTokens(&s.tokens))
+}
+
+func joinParts(core, tokens []byte) []byte {
+	b := make([]byte, 0, binary.MaxVarintLen64+len(core)+len(tokens))
+	b = binary.AppendUvarint(b, uint64(len(core)))
+	b = append(b, core...)
+	return append(b, tokens...)
+}
+
+// splitParts undoes joinParts.
+func splitParts(data []byte) (core, tokens []byte, err error) {
+	n, k := binary.Uvarint(data)
+	if k <= 0 || n == 0 || n > uint64(len(data)-k) || k != len(binary.AppendUvarint(nil, n)) {
+		return nil, nil, errCodec
+	}
+	return data[k : k+int(n)], data[k+int(n):], nil
+}
+
+// decodeSession decodes the server-side layout into s, tokens included.
+func decodeSession(data []byte, s *Session) error {
+	core, tokens, err := splitParts(data)
+	if err != nil {
+		return err
+	}
+	if err := decodeCore(string(core), s); err != nil {
+		return err
+	}
+	return decodeTokens(string(tokens), &s.tokens)
 }
 
 // maxUnix bounds encoded times (year 36812); later times encode as zero.
@@ -129,23 +182,17 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-// decodeSession fills s from data; the strings of s are copies.
-func decodeSession(data []byte, s *Session) error {
-	return decodeSessionString(string(data), s)
-}
-
-// decodeSessionString fills s from data; the strings of s are substrings of
-// data, so decoding allocates only the groups slice.
-func decodeSessionString(data string, s *Session) error {
+// decodeCore fills s from an encoded core; the strings of s are substrings
+// of data, so decoding allocates only the groups slice.
+func decodeCore(data string, s *Session) error {
 	if len(data) == 0 || data[0] != codecVersion {
 		return errCodec
 	}
 	d := decoder{s: data[1:]}
-	s.CreatedAt, s.LastSeen, s.tokens.Expiry = d.time(), d.time(), d.time()
+	s.CreatedAt, s.LastSeen = d.time(), d.time()
 	u := &s.User
-	s.ID, s.Provider, u.Issuer, u.Subject = d.str(), d.str(), d.str(), d.str()
+	s.ID, s.Provider, u.Issuer, u.Subject, s.SID = d.str(), d.str(), d.str(), d.str(), d.str()
 	u.Name, u.Email, u.Picture, u.claims = d.str(), d.str(), d.str(), d.str()
-	s.tokens.AccessToken, s.tokens.TokenType, s.tokens.RefreshToken, s.tokens.IDToken = d.str(), d.str(), d.str(), d.str()
 	u.Provider = s.Provider
 	switch d.byte() {
 	case 0:
@@ -159,6 +206,7 @@ func decodeSessionString(data string, s *Session) error {
 	if d.err || n > uint64(len(d.s)) {
 		return errCodec
 	}
+	u.Groups = nil
 	if n > 0 {
 		u.Groups = make([]string, n)
 		for i := range u.Groups {
@@ -166,6 +214,20 @@ func decodeSessionString(data string, s *Session) error {
 		}
 	}
 	if d.err || len(d.s) != 0 || s.ID == "" || s.User.Subject == "" || s.CreatedAt.IsZero() || s.LastSeen.IsZero() {
+		return errCodec
+	}
+	return nil
+}
+
+// decodeTokens fills t from an encoded tokens part.
+func decodeTokens(data string, t *providers.Token) error {
+	if len(data) == 0 || data[0] != codecVersion {
+		return errCodec
+	}
+	d := decoder{s: data[1:]}
+	t.Expiry = d.time()
+	t.AccessToken, t.TokenType, t.RefreshToken, t.IDToken = d.str(), d.str(), d.str(), d.str()
+	if d.err || len(d.s) != 0 {
 		return errCodec
 	}
 	return nil

@@ -18,14 +18,27 @@ const (
 )
 
 type cookieNames struct {
-	session string // the session; chunks are session.0, session.1, ...
-	// sessionAD is session as bytes: the additional data the session
-	// cookie is sealed with, converted once rather than per request.
-	sessionAD []byte
-	csrf      string
-	flow      string // prefix of per-flow cookies
-	chunks    [maxChunks]string
-	secure    bool
+	session chunkedCookie // the session (with the cookie store: its core)
+	tokens  chunkedCookie // cookie store only: the sealed provider tokens
+	csrf    string
+	flow    string // prefix of per-flow cookies
+	secure  bool
+}
+
+// chunkedCookie is a value written as one cookie, or as numbered chunks
+// name.0, name.1, ... when it does not fit in one.
+type chunkedCookie struct {
+	name   string
+	ad     []byte // name as bytes: the additional data its value is sealed with
+	chunks [maxChunks]string
+}
+
+func newChunkedCookie(name string) chunkedCookie {
+	c := chunkedCookie{name: name, ad: []byte(name)}
+	for i := range c.chunks {
+		c.chunks[i] = name + "." + strconv.Itoa(i)
+	}
+	return c
 }
 
 func newCookieNames(secure bool) cookieNames {
@@ -33,17 +46,13 @@ func newCookieNames(secure bool) cookieNames {
 	if secure {
 		prefix = "__Host-" // requires Secure, Path=/ and no Domain
 	}
-	n := cookieNames{
-		session:   prefix + "ginauth",
-		sessionAD: []byte(prefix + "ginauth"),
-		csrf:      prefix + "ginauth-csrf",
-		flow:      prefix + "ginauth-flow-",
-		secure:    secure,
+	return cookieNames{
+		session: newChunkedCookie(prefix + "ginauth"),
+		tokens:  newChunkedCookie(prefix + "ginauth-tokens"),
+		csrf:    prefix + "ginauth-csrf",
+		flow:    prefix + "ginauth-flow-",
+		secure:  secure,
 	}
-	for i := range n.chunks {
-		n.chunks[i] = n.session + "." + strconv.Itoa(i)
-	}
-	return n
 }
 
 // readCookie returns the value of the named cookie without allocating.
@@ -65,10 +74,10 @@ func readCookie(r *http.Request, name string) (string, bool) {
 	return "", false
 }
 
-// readSessionValue returns the sealed session value, joined from chunks when
-// needed. It refuses values over maxSessionValue.
-func (n *cookieNames) readSession(r *http.Request) string {
-	if v, ok := readCookie(r, n.session); ok {
+// read returns the cookie's value, joined from chunks when needed. It
+// refuses values over maxSessionValue before any decoding.
+func (cc *chunkedCookie) read(r *http.Request) string {
+	if v, ok := readCookie(r, cc.name); ok {
 		if len(v) > maxCookieBytes {
 			return ""
 		}
@@ -76,7 +85,7 @@ func (n *cookieNames) readSession(r *http.Request) string {
 	}
 	var b strings.Builder
 	for i := 0; i < maxChunks; i++ {
-		v, ok := readCookie(r, n.chunks[i])
+		v, ok := readCookie(r, cc.chunks[i])
 		if !ok {
 			break
 		}
@@ -106,43 +115,50 @@ func (n *cookieNames) set(w http.ResponseWriter, name, value string, maxAge int,
 	http.SetCookie(w, c)
 }
 
-// writeSession writes value as the session cookie, split into chunks when it
-// is too large for one, and clears whatever stale form the request carried.
-func (n *cookieNames) writeSession(w http.ResponseWriter, r *http.Request, value string) error {
-	room := maxCookieBytes - len(n.session) - 3 // name, '=', and a ".N" suffix
+// write writes value as cookie cc, split into chunks when it is too large
+// for one, and clears whatever stale form the request carried.
+func (n *cookieNames) write(w http.ResponseWriter, r *http.Request, cc *chunkedCookie, value string) error {
+	room := maxCookieBytes - len(cc.name) - 3 // name, '=', and a ".N" suffix
 	if len(value) > room*maxChunks {
 		return ErrSessionTooLarge
 	}
 	if len(value) <= room {
-		n.set(w, n.session, value, 0, http.SameSiteLaxMode)
-		n.clearChunks(w, r, 0)
+		n.set(w, cc.name, value, 0, http.SameSiteLaxMode)
+		n.clearChunks(w, r, cc, 0)
 		return nil
 	}
 	chunks := 0
 	for i := 0; len(value) > 0; i++ {
 		k := min(room, len(value))
-		n.set(w, n.chunks[i], value[:k], 0, http.SameSiteLaxMode)
+		n.set(w, cc.chunks[i], value[:k], 0, http.SameSiteLaxMode)
 		value = value[k:]
 		chunks++
 	}
-	if _, ok := readCookie(r, n.session); ok {
-		n.set(w, n.session, "", -1, http.SameSiteLaxMode)
+	if _, ok := readCookie(r, cc.name); ok {
+		n.set(w, cc.name, "", -1, http.SameSiteLaxMode)
 	}
-	n.clearChunks(w, r, chunks)
+	n.clearChunks(w, r, cc, chunks)
 	return nil
 }
 
-// clearSession deletes the session cookie and every chunk the request carried.
+// clearSession deletes the session and tokens cookies and every chunk of
+// them the request carried.
 func (n *cookieNames) clearSession(w http.ResponseWriter, r *http.Request) {
-	n.set(w, n.session, "", -1, http.SameSiteLaxMode)
-	n.clearChunks(w, r, 0)
+	for _, cc := range []*chunkedCookie{&n.session, &n.tokens} {
+		if cc == &n.session {
+			n.set(w, cc.name, "", -1, http.SameSiteLaxMode)
+		} else if _, ok := readCookie(r, cc.name); ok {
+			n.set(w, cc.name, "", -1, http.SameSiteLaxMode)
+		}
+		n.clearChunks(w, r, cc, 0)
+	}
 }
 
-// clearChunks deletes chunk cookies numbered from 'from' that the request carried.
-func (n *cookieNames) clearChunks(w http.ResponseWriter, r *http.Request, from int) {
+// clearChunks deletes chunks of cc numbered from 'from' that the request carried.
+func (n *cookieNames) clearChunks(w http.ResponseWriter, r *http.Request, cc *chunkedCookie, from int) {
 	for i := from; i < maxChunks; i++ {
-		if _, ok := readCookie(r, n.chunks[i]); ok {
-			n.set(w, n.chunks[i], "", -1, http.SameSiteLaxMode)
+		if _, ok := readCookie(r, cc.chunks[i]); ok {
+			n.set(w, cc.chunks[i], "", -1, http.SameSiteLaxMode)
 		}
 	}
 }

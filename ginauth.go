@@ -124,7 +124,9 @@ type Auth struct {
 	render    func(c *gin.Context, p Page)
 
 	sessionSeal *seal.Sealer
+	tokensSeal  *seal.Sealer
 	flowSeal    *seal.Sealer
+	clientSide  bool // the store keeps sessions in the cookie itself
 	csrf        *csrfSigner
 	used        *usedStates
 
@@ -179,6 +181,9 @@ func (a *Auth) init() error {
 	if a.sessionSeal, err = seal.New(cfg.Secrets, "session"); err != nil {
 		return fmt.Errorf("%w: %w", ErrWeakSecret, err)
 	}
+	if a.tokensSeal, err = seal.New(cfg.Secrets, "tokens"); err != nil {
+		return fmt.Errorf("%w: %w", ErrWeakSecret, err)
+	}
 	if a.flowSeal, err = seal.New(cfg.Secrets, "flow"); err != nil {
 		return fmt.Errorf("%w: %w", ErrWeakSecret, err)
 	}
@@ -206,6 +211,9 @@ func (a *Auth) init() error {
 	a.store = cfg.Store
 	if a.store == nil {
 		a.store = store.NewCookie()
+	}
+	if cs, ok := a.store.(interface{ ClientSide() bool }); ok {
+		a.clientSide = cs.ClientSide()
 	}
 	a.now = cfg.Now
 	if a.now == nil {

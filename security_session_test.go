@@ -245,7 +245,7 @@ func TestCK2_FlowCookieAttributes(t *testing.T) {
 	}
 }
 
-// bigUsers returns the default users plus "big" (an ID token of about 6 KB,
+// bigUsers returns the default users plus "big" (an ID token of about 12 KB,
 // from a large groups claim), "huge" (far more than 8 cookies can hold) and
 // "medium".
 func bigUsers() []ginauthtest.User {
@@ -258,14 +258,14 @@ func bigUsers() []ginauthtest.User {
 	}
 	users := ginauthtest.DefaultUsers()
 	users = append(users,
-		ginauthtest.User{Subject: "big", Name: "Big Groups", Email: "big@example.com", Groups: groups(200)},
-		ginauthtest.User{Subject: "medium", Name: "Medium Groups", Email: "medium@example.com", Groups: groups(60)},
+		ginauthtest.User{Subject: "big", Name: "Big Groups", Email: "big@example.com", Groups: groups(400)},
+		ginauthtest.User{Subject: "medium", Name: "Medium Groups", Email: "medium@example.com", Groups: groups(200)},
 		ginauthtest.User{Subject: "huge", Name: "Huge Groups", Email: "huge@example.com", Groups: groups(2000)},
 	)
 	return users
 }
 
-// TestCK3_LargeSessionIsChunked: a 6 KB ID token gives a session spread over
+// TestCK3_LargeSessionIsChunked: 400 groups (a 12 KB ID token) give a session spread over
 // several __Host-ginauth.N cookies, each within 4096 bytes; it works, stale
 // chunks are cleared when the session shrinks, and a session too large for
 // 8 chunks is refused explicitly.
@@ -310,7 +310,7 @@ func TestCK3_LargeSessionIsChunked(t *testing.T) {
 				}
 			}
 			me := b.get("/api/me")
-			if me.status != http.StatusOK || !strings.Contains(me.body, `"sub":"big"`) || !strings.Contains(me.body, "group-00000000000199") {
+			if me.status != http.StatusOK || !strings.Contains(me.body, `"sub":"big"`) || !strings.Contains(me.body, "group-00000000000399") {
 				t.Fatalf("/api/me with the chunked session: %d %.200s", me.status, me.body)
 			}
 			if tc.signOut {
@@ -732,5 +732,65 @@ func TestEX2_AbsoluteTimeoutForcesReauth(t *testing.T) {
 			// Re-authentication works.
 			b.mustSignIn()
 		})
+	}
+}
+
+// TestTM1_TamperedOrSwappedTokensCookie: with the cookie store the provider
+// tokens travel in their own sealed cookie, bound to the session ID. A
+// flipped byte, or the tokens cookie of another session, never yields
+// tokens: revocation at sign-out is skipped (and logged without values),
+// while the local sign-out still happens.
+func TestTM1_TamperedOrSwappedTokensCookie(t *testing.T) {
+	t.Parallel()
+	const tokensCookie = "__Host-ginauth-tokens"
+	for _, tc := range []struct {
+		name   string
+		mutate func(a *testApp, b *browser)
+	}{
+		{"byte flipped", func(_ *testApp, b *browser) {
+			v := []byte(b.cookie(tokensCookie))
+			v[len(v)/2] ^= 0x01
+			b.setCookie(tokensCookie, string(v))
+		}},
+		{"swapped from another session", func(a *testApp, b *browser) {
+			other := a.browser()
+			other.mustSignIn()
+			b.setCookie(tokensCookie, other.cookie(tokensCookie))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := newTestApp(t)
+			b := a.browser()
+			b.mustSignIn()
+			if b.cookie(tokensCookie) == "" {
+				t.Fatalf("no %s cookie after sign-in", tokensCookie)
+			}
+			tc.mutate(a, b)
+			before := a.op.Counts().Revoke
+			r := b.post("/auth/signout", url.Values{"csrfToken": {b.csrf()}, "revokeToken": {"true"}})
+			if r.status != http.StatusSeeOther {
+				t.Fatalf("signout: %d %s", r.status, r.body)
+			}
+			if got := a.op.Counts().Revoke - before; got != 0 {
+				t.Fatalf("%d revocation calls with an unreadable tokens cookie", got)
+			}
+			if !strings.Contains(a.logs.String(), "session tokens unreadable") {
+				t.Fatalf("no warning logged:\n%s", a.logs.String())
+			}
+			if b.signedIn() {
+				t.Fatal("still signed in after sign-out")
+			}
+		})
+	}
+	// Control: an intact tokens cookie is used for revocation.
+	a := newTestApp(t)
+	b := a.browser()
+	b.mustSignIn()
+	if r := b.post("/auth/signout", url.Values{"csrfToken": {b.csrf()}, "revokeToken": {"true"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("signout: %d", r.status)
+	}
+	if got := a.op.Counts().Revoke; got != 2 {
+		t.Fatalf("revocation calls %d, want 2 (refresh and access token)", got)
 	}
 }

@@ -18,12 +18,37 @@ type User struct {
 	Picture       string   `json:"picture,omitempty"`
 	Groups        []string `json:"groups"`
 
-	claims string // the validated claims JSON
+	claims string // the other claims, JSON (see Claim)
 }
 
 // Claim returns one claim of the provider's ID token (merged with UserInfo
-// when the provider fetched it), decoded as encoding/json would.
+// when the provider fetched it), decoded as encoding/json would. The claims
+// that only serve token validation (aud, exp, iat, nbf, nonce, azp, jti,
+// at_hash, c_hash) are not kept.
 func (u User) Claim(name string) (any, bool) {
+	switch name {
+	case "iss":
+		return u.Issuer, true
+	case "sub":
+		return u.Subject, true
+	case "name":
+		return u.Name, u.Name != ""
+	case "email":
+		return u.Email, u.Email != ""
+	case "picture":
+		return u.Picture, u.Picture != ""
+	case "email_verified":
+		return u.EmailVerified, true
+	case "groups":
+		if u.Groups == nil {
+			return nil, false
+		}
+		list := make([]any, len(u.Groups))
+		for i, g := range u.Groups {
+			list[i] = g
+		}
+		return list, true
+	}
 	if u.claims == "" {
 		return nil, false
 	}
@@ -51,6 +76,8 @@ type Session struct {
 	User      User
 	CreatedAt time.Time
 	LastSeen  time.Time
+	// SID is the provider's session ID (the ID token's sid claim), if any.
+	SID string
 
 	maxAge, idle time.Duration
 	tokens       providers.Token
@@ -89,7 +116,7 @@ func userFromClaims(provider string, id *providers.Identity) User {
 		Name:     c.Name,
 		Email:    c.Email,
 		Picture:  c.Picture,
-		claims:   string(id.Claims),
+		claims:   otherClaims(id.Claims),
 	}
 	if u.Name == "" {
 		u.Name = c.PreferredUsername
@@ -119,4 +146,33 @@ func stringList(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// keptElsewhere lists claims that are fields of User or Session, and claims
+// that only serve token validation: otherClaims leaves them out, so the
+// session (and its cookie) holds each value once.
+var keptElsewhere = map[string]bool{
+	"iss": true, "sub": true, "name": true, "email": true, "email_verified": true, "picture": true, "groups": true, "sid": true,
+	"aud": true, "exp": true, "iat": true, "nbf": true, "nonce": true, "azp": true, "jti": true, "at_hash": true, "c_hash": true,
+}
+
+// otherClaims returns the claims JSON without the keptElsewhere claims.
+func otherClaims(claims json.RawMessage) string {
+	var all map[string]json.RawMessage
+	if json.Unmarshal(claims, &all) != nil {
+		return ""
+	}
+	for k := range all {
+		if keptElsewhere[k] {
+			delete(all, k)
+		}
+	}
+	if len(all) == 0 {
+		return ""
+	}
+	out, err := json.Marshal(all)
+	if err != nil {
+		return ""
+	}
+	return string(out)
 }

@@ -4,20 +4,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"unsafe"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/providers"
 )
 
-// loaded is a session read from the request, with the store token it was
-// found under. It is also what handlers reach through the context.
+// How a session reaches the browser depends on the store:
+//
+//   - client-side (the cookie store): the session cookie holds seal(core),
+//     and a second cookie holds seal(tokens), sealed with its own key and
+//     bound to the session ID. Requests authenticate and decode only the
+//     session cookie; the tokens cookie is opened when a provider token is
+//     needed (and a tampered one then fails).
+//   - server-side: the cookie value is seal(store token); the store keeps
+//     the encoded core and tokens, see encodeSession.
+
+// loaded is a session read from the request, with what is needed to save it
+// again. It is also what handlers reach through the context.
 type loaded struct {
 	Session
-	token []byte
-	auth  *Auth
-	mode  Mode
+	auth    *Auth
+	mode    Mode
+	request *http.Request // the request it was loaded from (for the tokens cookie)
+
+	token []byte // server-side stores: the store's token
+
+	tokensLoaded bool   // Session.tokens holds the tokens
+	tokensDirty  bool   // Session.tokens changed since loading
+	sealedTokens string // client-side: the tokens cookie as received
+	tokensBlob   []byte // server-side: the encoded tokens as loaded
 }
 
 // loadSession reads and checks the request's session. It returns (nil, nil)
@@ -25,29 +42,38 @@ type loaded struct {
 // failed (the caller must then refuse the request). With touch, an active
 // session's last-seen time is refreshed (at most every touchEach).
 func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
-	value := a.cookies.readSession(c.Request)
+	value := a.cookies.session.read(c.Request)
 	if value == "" {
 		return nil, nil
 	}
-	token, err := a.sessionSeal.Open(value, a.cookies.sessionAD)
-	if err != nil {
-		return nil, nil
-	}
-	data, found, err := a.store.Load(c.Request.Context(), token)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-	}
-	if !found {
-		return nil, nil
-	}
-	l := &loaded{token: token, auth: a}
-	if decodeSessionString(sessionString(data, token), &l.Session) != nil {
-		return nil, nil
+	l := &loaded{auth: a, request: c.Request}
+	if a.clientSide {
+		core, err := a.sessionSeal.Open(value, a.cookies.session.ad)
+		if err != nil || decodeCore(string(core), &l.Session) != nil {
+			return nil, nil
+		}
+	} else {
+		token, err := a.sessionSeal.Open(value, a.cookies.session.ad)
+		if err != nil {
+			return nil, nil
+		}
+		data, found, err := a.store.Load(c.Request.Context(), token)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+		}
+		if !found {
+			return nil, nil
+		}
+		core, tokens, err := splitParts(data)
+		if err != nil || decodeCore(string(core), &l.Session) != nil {
+			return nil, nil
+		}
+		l.token, l.tokensBlob = token, tokens
 	}
 	l.maxAge, l.idle = a.maxAge, a.idle
 	now := a.now()
 	if l.expired(now) {
-		a.deleteStored(c.Request.Context(), token)
+		a.deleteStored(c.Request.Context(), l.token)
 		return nil, nil
 	}
 	if touch && now.Sub(l.LastSeen) >= a.touchEach {
@@ -59,26 +85,66 @@ func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 	return l, nil
 }
 
-// sessionString returns data as a string for decoding. When the store
-// handed back the very plaintext that Open returned (the cookie store does),
-// this request owns those bytes and nothing ever writes to them, so the
-// string shares them instead of copying the whole session.
-func sessionString(data, token []byte) string {
-	if len(data) > 0 && len(data) == len(token) && unsafe.SliceData(data) == unsafe.SliceData(token) {
-		return unsafe.String(unsafe.SliceData(data), len(data))
+// tokensAD binds a sealed tokens part to its session.
+func (a *Auth) tokensAD(sessionID string) []byte {
+	return []byte(a.cookies.tokens.name + "\x00" + sessionID)
+}
+
+// tokensOf returns the session's provider tokens, decoding them on first use.
+func (a *Auth) tokensOf(l *loaded) (providers.Token, error) {
+	if l.tokensLoaded {
+		return l.tokens, nil
 	}
-	return string(data)
+	var encoded []byte
+	if a.clientSide {
+		var err error
+		if l.sealedTokens == "" {
+			l.sealedTokens = a.cookies.tokens.read(l.request)
+		}
+		if encoded, err = a.tokensSeal.Open(l.sealedTokens, a.tokensAD(l.ID)); err != nil {
+			return providers.Token{}, errCodec
+		}
+	} else {
+		encoded = l.tokensBlob
+	}
+	if err := decodeTokens(string(encoded), &l.tokens); err != nil {
+		return providers.Token{}, err
+	}
+	l.tokensLoaded = true
+	return l.tokens, nil
+}
+
+// setTokens replaces the session's tokens; saveSession then writes them.
+func (l *loaded) setTokens(t providers.Token) {
+	l.tokens, l.tokensLoaded, l.tokensDirty = t, true, true
 }
 
 // saveSession stores l and writes its cookie.
 func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
-	expiry := l.ExpiresAt()
-	token, err := a.store.Save(c.Request.Context(), l.token, encodeSession(&l.Session), expiry)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	core := encodeCore(&l.Session)
+	var value string
+	if a.clientSide {
+		if l.tokensDirty {
+			sealed := a.tokensSeal.Seal(encodeTokens(&l.tokens), a.tokensAD(l.ID))
+			if err := a.cookies.write(c.Writer, c.Request, &a.cookies.tokens, sealed); err != nil {
+				return err
+			}
+			l.sealedTokens, l.tokensDirty = sealed, false
+		}
+		value = a.sessionSeal.Seal(core, a.cookies.session.ad)
+	} else {
+		if l.tokensDirty || l.tokensBlob == nil {
+			l.tokensBlob = encodeTokens(&l.tokens)
+			l.tokensDirty = false
+		}
+		token, err := a.store.Save(c.Request.Context(), l.token, joinParts(core, l.tokensBlob), l.ExpiresAt())
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+		}
+		l.token = token
+		value = a.sessionSeal.Seal(token, a.cookies.session.ad)
 	}
-	l.token = token
-	return a.cookies.writeSession(c.Writer, c.Request, a.sessionSeal.Seal(token, a.cookies.sessionAD))
+	return a.cookies.write(c.Writer, c.Request, &a.cookies.session, value)
 }
 
 // startSession creates a new session for a signed-in identity: a new ID, a
@@ -88,13 +154,14 @@ func (a *Auth) startSession(c *gin.Context, provider string, id *providers.Ident
 		a.deleteStored(c.Request.Context(), old.token)
 	}
 	now := a.now()
-	l := &loaded{auth: a}
+	l := &loaded{auth: a, request: c.Request}
 	l.ID = randomString()
 	l.Provider = provider
 	l.User = userFromClaims(provider, id)
+	l.SID = id.SessionID
 	l.CreatedAt, l.LastSeen = now, now
 	l.maxAge, l.idle = a.maxAge, a.idle
-	l.tokens = id.Token
+	l.setTokens(id.Token)
 	err := a.saveSession(c, l)
 	if errors.Is(err, ErrSessionTooLarge) {
 		a.deleteStored(c.Request.Context(), l.token)

@@ -16,9 +16,14 @@ func (a *Auth) revoke(c *gin.Context, l *loaded) {
 	if !ok {
 		return
 	}
+	tokens, err := a.tokensOf(l)
+	if err != nil {
+		a.log.Warn("ginauth: session tokens unreadable; nothing revoked", "provider", l.Provider)
+		return
+	}
 	for _, t := range []struct{ value, hint string }{
-		{l.tokens.RefreshToken, "refresh_token"},
-		{l.tokens.AccessToken, "access_token"},
+		{tokens.RefreshToken, "refresh_token"},
+		{tokens.AccessToken, "access_token"},
 	} {
 		if t.value == "" {
 			continue
