@@ -5,9 +5,15 @@ import (
 	"time"
 )
 
-// Cookie is the default, stateless store: the whole session travels in the
-// sealed cookie. It needs no server state and scales to any number of
+// Cookie is the default, stateless store: the whole session travels in
+// sealed cookies. It needs no server state and scales to any number of
 // instances, but a session cannot be ended on the server before it expires.
+//
+// Because it reports ClientSide, ginauth handles it directly: the session
+// cookie carries the user and the times, and a second sealed cookie, bound to
+// the session, carries the provider tokens, so requests decrypt only the
+// small part they need. Its Load, Save and Delete exist to satisfy Store and
+// are identities.
 type Cookie struct{}
 
 // NewCookie returns the cookie store.
