@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/providers"
+	"github.com/ginauth/ginauth/store"
 )
 
 // How a session reaches the browser depends on the store:
@@ -78,12 +79,19 @@ func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 	}
 	if touch && now.Sub(l.LastSeen) >= a.touchEach {
 		l.LastSeen = now
-		if err := a.saveSession(c, l); err != nil {
+		err := a.saveSession(c, l)
+		if errors.Is(err, errSessionGone) {
+			return nil, nil // ended elsewhere meanwhile
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
 	return l, nil
 }
+
+// errSessionGone: the store no longer has a session being updated.
+var errSessionGone = errors.New("ginauth: session ended meanwhile")
 
 // tokensAD binds a sealed tokens part to its session.
 func (a *Auth) tokensAD(sessionID string) []byte {
@@ -137,7 +145,16 @@ func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
 			l.tokensBlob = encodeTokens(&l.tokens)
 			l.tokensDirty = false
 		}
-		token, err := a.store.Save(c.Request.Context(), l.token, joinParts(core, l.tokensBlob), l.ExpiresAt())
+		token, err := a.store.Save(c.Request.Context(), l.token, store.Record{
+			Data:     joinParts(core, l.tokensBlob),
+			Expiry:   l.ExpiresAt(),
+			Provider: l.Provider,
+			Subject:  l.User.Subject,
+			SID:      l.SID,
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			return errSessionGone
+		}
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 		}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"time"
 )
 
 // Cookie is the default, stateless store: the whole session travels in
@@ -25,8 +24,8 @@ func (*Cookie) Load(_ context.Context, token []byte) ([]byte, bool, error) {
 }
 
 // Save implements Store: the session is the token.
-func (*Cookie) Save(_ context.Context, _, data []byte, _ time.Time) ([]byte, error) {
-	return data, nil
+func (*Cookie) Save(_ context.Context, _ []byte, rec Record) ([]byte, error) {
+	return rec.Data, nil
 }
 
 // Delete implements Store. The browser's cookie is cleared by ginauth.

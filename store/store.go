@@ -2,11 +2,14 @@
 //
 // ginauth always puts a sealed (encrypted and authenticated) cookie in the
 // browser. What the cookie carries is the store's choice: the cookie store
-// (the default) puts the whole session in it, a server-side store puts an
-// opaque random ID in it and keeps the session itself.
+// (the default) puts the session itself in it; a server-side store (Redis,
+// memory, or any gin-contrib/sessions backend through FromSessions) puts an
+// opaque random ID in it and keeps the session, so that a session can be
+// ended on the server at once, on every instance.
 //
 // A Store sees opaque bytes only: the session encoding and the cookie sealing
-// belong to the root package.
+// belong to the root package. Every implementation passes the conformance
+// suite in package storetest.
 package store
 
 import (
@@ -15,21 +18,52 @@ import (
 	"time"
 )
 
-// ErrUnavailable reports a backend that cannot answer (down, timed out).
-// ginauth then refuses the request: it never lets it through.
-var ErrUnavailable = errors.New("ginauth: session store unavailable")
+var (
+	// ErrUnavailable reports a backend that cannot answer (down, timed out).
+	// ginauth then refuses the request: it never lets it through.
+	ErrUnavailable = errors.New("ginauth: session store unavailable")
+	// ErrNotFound is returned by Save when asked to update a session that no
+	// longer exists (it expired or was deleted meanwhile). The session is
+	// never recreated: ginauth treats the request as signed out.
+	ErrNotFound = errors.New("ginauth: session not found")
+)
+
+// Record is a session as a store keeps it.
+type Record struct {
+	Data   []byte    // the encoded session, opaque to the store
+	Expiry time.Time // the store may forget the session after this
+
+	// Index keys, for stores that implement Index.
+	Provider string // the provider's name
+	Subject  string // the user's subject at the provider
+	SID      string // the provider's session ID (sid claim); may be empty
+}
 
 // Store keeps sessions. token is what the browser's cookie carries (after
-// ginauth opened the seal); data is the encoded session.
+// ginauth opened the seal).
 type Store interface {
 	// Load returns the session data for token. found is false for an unknown
 	// or expired token; err is for backend failures only.
 	Load(ctx context.Context, token []byte) (data []byte, found bool, err error)
-	// Save stores data until expiry and returns the token for the cookie.
-	// token is nil for a new session (the store must then issue a fresh token
-	// and never reuse one supplied by a browser) or the token Load accepted.
-	Save(ctx context.Context, token, data []byte, expiry time.Time) (newToken []byte, err error)
+	// Save stores rec and returns the token for the cookie. A nil token asks
+	// for a new session: the store issues a fresh random token and never
+	// reuses one a browser supplied. A non-nil token (one Load accepted)
+	// updates that session, or returns ErrNotFound if it is gone.
+	Save(ctx context.Context, token []byte, rec Record) (newToken []byte, err error)
 	// Delete ends the session named by token. Deleting an unknown token is
 	// not an error.
 	Delete(ctx context.Context, token []byte) error
+}
+
+// Index is implemented by server-side stores that can find a user's
+// sessions: to sign a user out everywhere, or to honour a provider's
+// back-channel logout.
+type Index interface {
+	// List returns the tokens of the live sessions of a user.
+	List(ctx context.Context, provider, subject string) ([][]byte, error)
+	// DeleteUser ends every session of a user and returns how many it ended.
+	DeleteUser(ctx context.Context, provider, subject string) (int, error)
+	// DeleteSID ends every session created from the provider session sid
+	// and returns how many it ended.
+	DeleteSID(ctx context.Context, provider, sid string) (int, error)
 }
