@@ -22,6 +22,7 @@ type cookieNames struct {
 	tokens  chunkedCookie // cookie store only: the sealed provider tokens
 	csrf    string
 	flow    string // prefix of per-flow cookies
+	logout  string // state of a provider logout in progress
 	secure  bool
 }
 
@@ -51,6 +52,7 @@ func newCookieNames(secure bool) cookieNames {
 		tokens:  newChunkedCookie(prefix + "ginauth-tokens"),
 		csrf:    prefix + "ginauth-csrf",
 		flow:    prefix + "ginauth-flow-",
+		logout:  prefix + "ginauth-logout",
 		secure:  secure,
 	}
 }

@@ -141,3 +141,10 @@ func (u *usedStates) claim(key string, expires, now int64) bool {
 	u.m[key] = expires
 	return true
 }
+
+// release forgets key, so that it can be claimed again.
+func (u *usedStates) release(key string) {
+	u.mu.Lock()
+	delete(u.m, key)
+	u.mu.Unlock()
+}

@@ -90,6 +90,10 @@ type Config struct {
 	// Default 30 min; at most SessionMaxAge.
 	SessionIdleTimeout time.Duration
 
+	// RefreshMargin: AccessToken refreshes an access token that expires
+	// within it. Default 60 s.
+	RefreshMargin time.Duration
+
 	// AllowedRedirectHosts lists other hosts ("host" or "host:port") that
 	// callbackUrl may name as absolute https URLs. Same-origin paths are
 	// always allowed; anything else falls back to "/".
@@ -126,9 +130,17 @@ type Auth struct {
 	sessionSeal *seal.Sealer
 	tokensSeal  *seal.Sealer
 	flowSeal    *seal.Sealer
+	logoutSeal  *seal.Sealer
 	clientSide  bool // the store keeps sessions in the cookie itself
 	csrf        *csrfSigner
 	used        *usedStates
+
+	revoked       revocations
+	refreshes     flights
+	recent        recentRefreshes
+	refreshMargin time.Duration
+	lockTTL       time.Duration
+	logouts       *usedStates // jti of processed logout tokens
 
 	cookies   cookieNames
 	basePath  string
@@ -184,6 +196,9 @@ func (a *Auth) init() error {
 	if a.tokensSeal, err = seal.New(cfg.Secrets, "tokens"); err != nil {
 		return fmt.Errorf("%w: %w", ErrWeakSecret, err)
 	}
+	if a.logoutSeal, err = seal.New(cfg.Secrets, "logout"); err != nil {
+		return fmt.Errorf("%w: %w", ErrWeakSecret, err)
+	}
 	if a.flowSeal, err = seal.New(cfg.Secrets, "flow"); err != nil {
 		return fmt.Errorf("%w: %w", ErrWeakSecret, err)
 	}
@@ -207,6 +222,15 @@ func (a *Auth) init() error {
 		return fmt.Errorf("%w: SessionIdleTimeout %v is outside [%v, SessionMaxAge]", ErrInvalidLifetime, a.idle, MinSessionLifetime)
 	}
 	a.touchEach = min(time.Minute, a.idle/4)
+	a.refreshMargin = cfg.RefreshMargin
+	if a.refreshMargin == 0 {
+		a.refreshMargin = DefaultRefreshMargin
+	}
+	if a.refreshMargin < 0 || a.refreshMargin > time.Hour {
+		return fmt.Errorf("%w: RefreshMargin %v is outside [0, 1h]", ErrInvalidLifetime, a.refreshMargin)
+	}
+	a.lockTTL = 15 * time.Second
+	a.logouts = newUsedStates()
 
 	a.store = cfg.Store
 	if a.store == nil {

@@ -23,6 +23,8 @@ func (a *Auth) routes(g *gin.RouterGroup) {
 	h.GET("/session", a.handleSession)
 	h.GET("/csrf", a.handleCSRF)
 	h.GET("/providers", a.handleProviders)
+	h.POST("/backchannel-logout/:provider", a.handleBackChannelLogout)
+	g.GET("/client.js", a.handleClientScript)
 }
 
 // authHeaders: nothing an auth route answers may be cached, and no URL of
@@ -123,12 +125,6 @@ func (a *Auth) handleSignOutPost(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, target)
-}
-
-// handleSignOutComplete is the registered post_logout_redirect_uri. Without
-// a provider logout in progress it lands on the default page.
-func (a *Auth) handleSignOutComplete(c *gin.Context) {
-	c.Redirect(http.StatusSeeOther, a.redirects.Default())
 }
 
 // sessionView is the JSON of GET <group>/session. It never holds tokens.

@@ -77,6 +77,9 @@ func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 		a.deleteStored(c.Request.Context(), l.token)
 		return nil, nil
 	}
+	if a.revoked.refused(&l.Session, now) {
+		return nil, nil
+	}
 	if touch && now.Sub(l.LastSeen) >= a.touchEach {
 		l.LastSeen = now
 		err := a.saveSession(c, l)

@@ -1,7 +1,14 @@
 package ginauth
 
 import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"time"
+
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/providers"
 )
 
 // SignOut describes a sign-out, like the arguments of Light-Auth's
@@ -16,23 +23,94 @@ type SignOut struct {
 }
 
 // SignOut ends the request's session (store entry and cookies) and answers
-// with a redirect (303 after a POST) to so.CallbackURL. Call it from a POST
-// handler after CheckCSRF: a GET must never sign anyone out.
+// with a redirect (303 after a POST) to so.CallbackURL, or — for a provider
+// set to end its own session (OIDCConfig.EndSession) — to the provider's
+// end-session endpoint, which returns the browser to <group>/signout/complete
+// and from there to so.CallbackURL. Call it from a POST handler after
+// CheckCSRF: a GET must never sign anyone out.
 func (a *Auth) SignOut(c *gin.Context, so SignOut) error {
 	target := a.signOut(c, so)
 	c.Redirect(redirectStatus(c), target)
 	return nil
 }
 
-// signOut ends the session and returns the validated target URL.
+// FlowTTL also bounds a provider logout round trip.
+const logoutTTL = FlowTTL
+
+// logoutState is kept in a sealed cookie while the browser visits the
+// provider's end-session endpoint.
+type logoutState struct {
+	State    string `json:"s"`
+	Callback string `json:"c"`
+	Expires  int64  `json:"e"`
+}
+
+// signOut ends the session and returns where the browser goes next.
 func (a *Auth) signOut(c *gin.Context, so SignOut) string {
-	if l, _ := a.loadSession(c, false); l != nil {
-		if so.RevokeToken {
-			a.revoke(c, l)
-		}
-		a.deleteStored(c.Request.Context(), l.token)
-	}
-	a.cookies.clearSession(c.Writer, c.Request)
 	target, _ := a.redirects.Resolve(so.CallbackURL)
+	l, _ := a.loadSession(c, false)
+	if l == nil {
+		a.cookies.clearSession(c.Writer, c.Request)
+		return target
+	}
+	ctx := c.Request.Context()
+	endURL := a.providerLogoutURL(c, l, target)
+	if so.RevokeToken {
+		a.revoke(ctx, l)
+	}
+	a.deleteStored(ctx, l.token)
+	a.revokeSessionID(l)
+	a.cookies.clearSession(c.Writer, c.Request)
+	if endURL != "" {
+		return endURL
+	}
 	return target
+}
+
+// providerLogoutURL prepares RP-initiated logout when l's provider is set
+// for it: it returns the end-session URL and keeps state and target in a
+// sealed cookie. It returns "" otherwise, or when the provider is
+// unavailable (the local sign-out must not wait for it).
+func (a *Auth) providerLogoutURL(c *gin.Context, l *loaded, target string) string {
+	p, ok := a.providers[l.Provider].(providers.EndSessioner)
+	if !ok {
+		return ""
+	}
+	var hint string
+	if tok, err := a.tokensOf(l); err == nil {
+		hint = tok.IDToken
+	}
+	st := logoutState{State: randomString(), Callback: target, Expires: a.now().Add(logoutTTL).Unix()}
+	endURL, err := p.EndSessionURL(c.Request.Context(), hint, a.url("/signout/complete"), st.State)
+	if err != nil {
+		a.log.Warn("ginauth: provider logout skipped", "provider", l.Provider, "err", err)
+		return ""
+	}
+	if endURL == "" {
+		return ""
+	}
+	plain, _ := json.Marshal(st)
+	a.cookies.set(c.Writer, a.cookies.logout, a.logoutSeal.Seal(plain, []byte(a.cookies.logout)), int(logoutTTL/time.Second), http.SameSiteLaxMode)
+	return endURL
+}
+
+// handleSignOutComplete is the registered post_logout_redirect_uri: with the
+// state this browser was sent out with, it lands on the stored callbackUrl;
+// with a missing or different state, on the default page (never an error
+// loop, never a target taken from the request).
+func (a *Auth) handleSignOutComplete(c *gin.Context) {
+	target := a.redirects.Default()
+	if value, ok := readCookie(c.Request, a.cookies.logout); ok {
+		a.cookies.set(c.Writer, a.cookies.logout, "", -1, http.SameSiteLaxMode)
+		var st logoutState
+		state := c.Query("state")
+		if plain, err := a.logoutSeal.Open(value, []byte(a.cookies.logout)); err == nil &&
+			json.Unmarshal(plain, &st) == nil && state != "" &&
+			subtle.ConstantTimeCompare([]byte(st.State), []byte(state)) == 1 && a.now().Unix() < st.Expires {
+			if t, ok := a.redirects.Resolve(st.Callback); ok {
+				target = t
+			}
+		}
+	}
+	c.Redirect(http.StatusSeeOther, target)
 }

@@ -40,6 +40,10 @@ type OIDCConfig struct {
 
 	// FormPost asks for response_mode=form_post.
 	FormPost bool
+	// EndSession makes sign-out also end the provider's session
+	// (RP-Initiated Logout 1.0) when discovery advertises an
+	// end_session_endpoint. Off by default.
+	EndSession bool
 	// UserInfo fetches the UserInfo endpoint after the code exchange and merges
 	// its claims; its sub must equal the ID token's.
 	UserInfo bool

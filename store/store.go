@@ -67,3 +67,12 @@ type Index interface {
 	// and returns how many it ended.
 	DeleteSID(ctx context.Context, provider, sid string) (int, error)
 }
+
+// Locker is implemented by server-side stores that can hold a short lock
+// shared by every instance, so that one instance refreshes a session's
+// tokens while the others wait and then read the result.
+type Locker interface {
+	// Lock waits until it holds the lock named by token, or ctx ends. The
+	// lock frees itself after ttl if unlock is never called.
+	Lock(ctx context.Context, token []byte, ttl time.Duration) (unlock func(), err error)
+}

@@ -1,0 +1,45 @@
+package ginauth
+
+import (
+	"crypto/sha256"
+	_ "embed" // the client script
+	"encoding/hex"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+//go:embed client.js
+var clientScript []byte
+
+// clientVersion is a content hash of the client script.
+var clientVersion = func() string {
+	sum := sha256.Sum256(clientScript)
+	return hex.EncodeToString(sum[:8])
+}()
+
+// ClientScriptURL returns the URL of the browser client script, with its
+// content hash as the v parameter: it may be cached for a year. Load it with
+// <script src="..."> and, when the auth routes are not at /auth, set
+// window.GINAUTH_BASE_PATH before it.
+func (a *Auth) ClientScriptURL() string {
+	return a.basePath + "/client.js?v=" + clientVersion
+}
+
+// handleClientScript serves client.js: immutable for a year when asked for
+// its current version, revalidated daily otherwise.
+func (a *Auth) handleClientScript(c *gin.Context) {
+	etag := `"` + clientVersion + `"`
+	if c.Query("v") == clientVersion {
+		c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		c.Header("Cache-Control", "public, max-age=86400")
+	}
+	c.Header("ETag", etag)
+	c.Header("X-Content-Type-Options", "nosniff")
+	if c.GetHeader("If-None-Match") == etag {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Data(http.StatusOK, "text/javascript; charset=utf-8", clientScript)
+}
