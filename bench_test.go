@@ -14,9 +14,13 @@ import (
 	"github.com/gin-contrib/sessions/cookie"
 	"github.com/gin-gonic/gin"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/redistest"
 	"github.com/ginauth/ginauth/providers"
+	"github.com/ginauth/ginauth/store"
 )
 
 // The hot path: one request through RequireAuth with a valid session, next to
@@ -30,14 +34,83 @@ const hotpathOrigin = "https://app.example.com"
 
 var hotpathSecret = []byte("hotpath-benchmark-secret-0123456789abcdef")
 
-// hotpath holds three engines answering GET /api/me and a Cookie header
-// that each one accepts.
+// hotpath holds the engines answering GET /api/me and a Cookie header
+// that each one accepts. The server-side stores' engines (memory, Redis)
+// are built on demand by serverSide.
 type hotpath struct {
 	bare, ginauth, contrib       *gin.Engine
 	auth                         *ginauth.Auth
 	op                           *ginauthtest.Provider
 	ginauthCookie, contribCookie string
 	subject                      string // what /api/me answers when signed in
+}
+
+// newGinauthEngine builds ginauth with store st (nil: the cookie store) on
+// the provider op: the auth routes and GET /api/me behind RequireAuth.
+func newGinauthEngine(tb testing.TB, op *ginauthtest.Provider, st store.Store) (*gin.Engine, *ginauth.Auth) {
+	tb.Helper()
+	prov, err := providers.OIDC(providers.OIDCConfig{
+		Name: "test", Issuer: op.Issuer(), ClientID: op.ClientID(), ClientSecret: op.ClientSecret(),
+		Scopes: []string{"profile", "email"},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	auth, err := ginauth.New(ginauth.Config{
+		BaseURL:   hotpathOrigin,
+		Secrets:   [][]byte{hotpathSecret},
+		Providers: []providers.Provider{prov},
+		Logger:    slog.New(slog.DiscardHandler),
+		Store:     st,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e := gin.New()
+	auth.Register(e.Group("/auth"))
+	e.GET("/api/me", auth.RequireAuth(ginauth.API), func(c *gin.Context) {
+		u, _ := ginauth.UserFrom(c)
+		c.String(http.StatusOK, u.Subject)
+	})
+	return e, auth
+}
+
+// serverSide builds ginauth with a server-side store ("memory" or "redis";
+// Redis on a redis-server started for tb, or tb skips or fails as
+// redistest says), signs in, checks the engine answers the benchmarked
+// request, and returns the engine and its Cookie header. With count, the
+// Redis client's round trips are counted.
+func (h *hotpath) serverSide(tb testing.TB, kind string, count *redistest.Counter) (*gin.Engine, string) {
+	tb.Helper()
+	var st store.Store
+	switch kind {
+	case "memory":
+		m := store.NewMemory(store.MemoryOptions{})
+		tb.Cleanup(func() { _ = m.Close() })
+		st = m
+	case "redis":
+		srv := redistest.Start(tb)
+		client := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true})
+		if count != nil {
+			client.AddHook(count)
+		}
+		tb.Cleanup(func() { _ = client.Close() })
+		r, err := store.NewRedis(client, store.RedisOptions{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		st = r
+	default:
+		tb.Fatalf("unknown store %q", kind)
+	}
+	e, _ := newGinauthEngine(tb, h.op, st)
+	cookie := hotpathSignIn(tb, e, h.op)
+	rec := hotpathServe(e, hotpathOrigin+"/api/me", cookie)
+	if rec.Code != http.StatusOK || rec.Body.String() != h.subject || len(rec.Result().Cookies()) != 0 {
+		tb.Fatalf("ginauth-%s: GET /api/me = %d %q, Set-Cookie %q; want 200 %q and no cookie",
+			kind, rec.Code, rec.Body.String(), rec.Header().Values("Set-Cookie"), h.subject)
+	}
+	return e, cookie
 }
 
 // signIn signs in again and returns a fresh ginauth Cookie header. A session
@@ -64,30 +137,8 @@ func newHotpath(tb testing.TB) *hotpath {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(op.Close)
-	prov, err := providers.OIDC(providers.OIDCConfig{
-		Name: "test", Issuer: op.Issuer(), ClientID: op.ClientID(), ClientSecret: op.ClientSecret(),
-		Scopes: []string{"profile", "email"},
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	auth, err := ginauth.New(ginauth.Config{
-		BaseURL:   hotpathOrigin,
-		Secrets:   [][]byte{hotpathSecret},
-		Providers: []providers.Provider{prov},
-		Logger:    slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h.auth = auth
-	h.ginauth = gin.New()
-	auth.Register(h.ginauth.Group("/auth"))
-	h.ginauth.GET("/api/me", auth.RequireAuth(ginauth.API), func(c *gin.Context) {
-		u, _ := ginauth.UserFrom(c)
-		c.String(http.StatusOK, u.Subject)
-	})
 	h.op = op
+	h.ginauth, h.auth = newGinauthEngine(tb, op, nil)
 	h.ginauthCookie = h.signIn(tb)
 	h.subject = "alice"
 
@@ -218,44 +269,72 @@ func hotpathCookieHeader(cs []*http.Cookie) string {
 }
 
 // BenchmarkRequireAuth compares, side by side, one request with a valid
-// session through ginauth's RequireAuth (default cookie store) with the same
-// request through bare Gin and through gin-contrib/sessions' cookie store.
-// The overhead-ns/op metric is ns/op minus the median ns/op of "bare" so far.
+// session through ginauth's RequireAuth with the default cookie store, the
+// memory store and the Redis store (a real redis-server on loopback: one
+// HGET per request), with the same request through bare Gin and through
+// gin-contrib/sessions' cookie store. The overhead-ns/op metric is ns/op
+// minus the median ns/op of "bare" so far. Without redis-server,
+// ginauth-redis skips (fails when CI is set).
 //
 //	go test -run='^$' -bench=BenchmarkRequireAuth -benchtime=2s -count=5 .
 func BenchmarkRequireAuth(b *testing.B) {
 	h := newHotpath(b)
-	target := hotpathOrigin + "/api/me"
-	var bare []float64 // ns/op of each "bare" run
-
-	run := func(e *gin.Engine, cookie func(*testing.B) string) func(*testing.B) {
-		return func(b *testing.B) {
-			cookie := cookie(b)
-			b.ReportAllocs()
-			for b.Loop() {
-				req, _ := http.NewRequest(http.MethodGet, target, nil)
-				req.Header.Set("Cookie", cookie)
-				rec := httptest.NewRecorder()
-				e.ServeHTTP(rec, req)
-			}
-			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-			if e == h.bare {
-				bare = append(bare, ns)
-			} else if len(bare) > 0 {
-				sorted := slices.Sorted(slices.Values(bare))
-				b.ReportMetric(ns-sorted[len(sorted)/2], "overhead-ns/op")
-			}
-			// What was measured must be the hot path: 200, and no rewritten
-			// session.
-			rec := hotpathServe(e, target, cookie)
-			if rec.Code != http.StatusOK || len(rec.Result().Cookies()) != 0 {
-				b.Fatalf("after the loop: %d, Set-Cookie %q", rec.Code, rec.Header().Values("Set-Cookie"))
-			}
-		}
-	}
+	bench := newHotpathBench(h)
 	// The bare request carries the same Cookie header, so building the
 	// request costs the same everywhere.
-	b.Run("bare", run(h.bare, func(*testing.B) string { return h.ginauthCookie }))
-	b.Run("ginauth-cookie", run(h.ginauth, func(b *testing.B) string { return h.signIn(b) }))
-	b.Run("gin-contrib-sessions-cookie", run(h.contrib, func(*testing.B) string { return h.contribCookie }))
+	b.Run("bare", bench.run(func(*testing.B) (*gin.Engine, string) { return h.bare, h.ginauthCookie }))
+	b.Run("ginauth-cookie", bench.run(func(b *testing.B) (*gin.Engine, string) { return h.ginauth, h.signIn(b) }))
+	b.Run("ginauth-memory", bench.run(func(b *testing.B) (*gin.Engine, string) { return h.serverSide(b, "memory", nil) }))
+	b.Run("ginauth-redis", bench.run(func(b *testing.B) (*gin.Engine, string) { return h.serverSide(b, "redis", nil) }))
+	b.Run("gin-contrib-sessions-cookie", bench.run(func(*testing.B) (*gin.Engine, string) { return h.contrib, h.contribCookie }))
+}
+
+// BenchmarkRequireAuthRedis is the Redis store's hot path beside bare Gin
+// and the cookie store, in the same run:
+//
+//	go test -run='^$' -bench=BenchmarkRequireAuthRedis -benchtime=2s -count=5 .
+func BenchmarkRequireAuthRedis(b *testing.B) {
+	h := newHotpath(b)
+	bench := newHotpathBench(h)
+	b.Run("bare", bench.run(func(*testing.B) (*gin.Engine, string) { return h.bare, h.ginauthCookie }))
+	b.Run("ginauth-cookie", bench.run(func(b *testing.B) (*gin.Engine, string) { return h.ginauth, h.signIn(b) }))
+	b.Run("ginauth-redis", bench.run(func(b *testing.B) (*gin.Engine, string) { return h.serverSide(b, "redis", nil) }))
+}
+
+// hotpathBench runs sub-benchmarks of one top-level benchmark, keeping the
+// ns/op of its "bare" runs for the overhead metric.
+type hotpathBench struct {
+	h    *hotpath
+	bare []float64 // ns/op of each "bare" run
+}
+
+func newHotpathBench(h *hotpath) *hotpathBench { return &hotpathBench{h: h} }
+
+// run returns a sub-benchmark serving GET /api/me through the engine that
+// setup returns, with the Cookie header it returns. Setup is not timed.
+func (hb *hotpathBench) run(setup func(*testing.B) (*gin.Engine, string)) func(*testing.B) {
+	target := hotpathOrigin + "/api/me"
+	return func(b *testing.B) {
+		e, cookie := setup(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			req, _ := http.NewRequest(http.MethodGet, target, nil)
+			req.Header.Set("Cookie", cookie)
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+		}
+		ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+		if e == hb.h.bare {
+			hb.bare = append(hb.bare, ns)
+		} else if len(hb.bare) > 0 {
+			sorted := slices.Sorted(slices.Values(hb.bare))
+			b.ReportMetric(ns-sorted[len(sorted)/2], "overhead-ns/op")
+		}
+		// What was measured must be the hot path: 200, and no rewritten
+		// session.
+		rec := hotpathServe(e, target, cookie)
+		if rec.Code != http.StatusOK || len(rec.Result().Cookies()) != 0 {
+			b.Fatalf("after the loop: %d, Set-Cookie %q", rec.Code, rec.Header().Values("Set-Cookie"))
+		}
+	}
 }

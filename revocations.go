@@ -1,6 +1,7 @@
 package ginauth
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,8 +17,9 @@ import (
 // share the list: that is the documented limit of the cookie store; use a
 // server-side store where it matters.
 //
-// Reads are lock-free (an immutable map behind an atomic pointer) and cost
-// one atomic load while the list is empty, so the hot path is unaffected.
+// The hot path reads one atomic counter while the list is empty, and takes
+// a read lock for a few map lookups otherwise. Writers change the map in
+// place: a sign-out costs O(1) (amortised), not a copy of the list.
 
 type revKind uint8
 
@@ -35,61 +37,100 @@ type revKey struct {
 type revEntry struct {
 	before  time.Time // sessions created at or before this are refused
 	expires time.Time // the entry can be forgotten after this
+	// later holds the IDs of sessions started after before but within
+	// its second: sessions keep their times in whole seconds, so their
+	// CreatedAt alone cannot tell them from the sessions refused.
+	later []string
 }
+
+// maxLater bounds revEntry.later; sessions beyond it are refused until the
+// next second (the safe side).
+const maxLater = 64
 
 // maxRevocations bounds the list; when it is full, expired entries go
 // first, then the ones that expire soonest.
 const maxRevocations = 100_000
 
+// sweepEvery: expired entries are dropped every so many additions.
+const sweepEvery = 1024
+
 type revocations struct {
-	mu sync.Mutex // serialises writers
-	m  atomic.Pointer[map[revKey]revEntry]
+	n     atomic.Int64 // len(m), read without the lock
+	mu    sync.RWMutex
+	m     map[revKey]revEntry
+	added int // additions since the last sweep
 }
 
 // add records key until expires; before is the creation-time cut-off.
 func (r *revocations) add(key revKey, before, expires time.Time, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old := r.load()
-	next := make(map[revKey]revEntry, len(old)+1)
-	for k, e := range old {
-		if e.expires.After(now) {
-			next[k] = e
+	if r.m == nil {
+		r.m = make(map[revKey]revEntry)
+	}
+	if r.added++; r.added >= sweepEvery || len(r.m) >= maxRevocations {
+		r.added = 0
+		for k, e := range r.m {
+			if !e.expires.After(now) {
+				delete(r.m, k)
+			}
 		}
 	}
-	if prev, ok := next[key]; ok && prev.before.After(before) {
-		before = prev.before
+	prev, ok := r.m[key]
+	var later []string
+	if ok && !before.After(prev.before) {
+		// The cut-off does not move: the sessions started after it stay
+		// exempt. A later cut-off refuses them too.
+		before, later = prev.before, prev.later
 	}
-	for len(next) >= maxRevocations {
+	for !ok && len(r.m) >= maxRevocations {
 		var victim revKey
 		var soonest time.Time
-		for k, e := range next {
+		for k, e := range r.m {
 			if soonest.IsZero() || e.expires.Before(soonest) {
 				victim, soonest = k, e.expires
 			}
 		}
-		delete(next, victim)
+		delete(r.m, victim)
 	}
-	next[key] = revEntry{before: before, expires: expires}
-	r.m.Store(&next)
+	r.m[key] = revEntry{before: before, expires: expires, later: later}
+	r.n.Store(int64(len(r.m)))
 }
 
-func (r *revocations) load() map[revKey]revEntry {
-	if p := r.m.Load(); p != nil {
-		return *p
+// exempt is called for a session s being started at now, with CreatedAt
+// as it will be kept (whole seconds). Where a user or provider-session
+// entry would refuse s only because the cut-off falls in the same second,
+// s is recorded as started after it.
+func (r *revocations) exempt(s *Session, now time.Time) {
+	if r.n.Load() == 0 {
+		return
 	}
-	return nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keys := []revKey{{kind: revUser, a: s.Provider, b: s.User.Subject}}
+	if s.SID != "" {
+		keys = append(keys, revKey{kind: revSID, a: s.Provider, b: s.SID})
+	}
+	for _, k := range keys {
+		e, ok := r.m[k]
+		if !ok || !e.expires.After(now) || s.CreatedAt.After(e.before) || !now.After(e.before) || len(e.later) >= maxLater {
+			continue
+		}
+		e.later = append(e.later[:len(e.later):len(e.later)], s.ID)
+		r.m[k] = e
+	}
 }
 
 // refused reports whether the list refuses s at now.
 func (r *revocations) refused(s *Session, now time.Time) bool {
-	m := r.load()
-	if len(m) == 0 {
+	if r.n.Load() == 0 {
 		return false
 	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	check := func(k revKey) bool {
-		e, ok := m[k]
-		return ok && e.expires.After(now) && !s.CreatedAt.After(e.before)
+		e, ok := r.m[k]
+		return ok && e.expires.After(now) && !s.CreatedAt.After(e.before) && !slices.Contains(e.later, s.ID)
 	}
 	if check(revKey{kind: revSession, a: s.ID}) || check(revKey{kind: revUser, a: s.Provider, b: s.User.Subject}) {
 		return true

@@ -1,6 +1,7 @@
 package ginauth
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
@@ -53,14 +54,18 @@ func (a *Auth) signOut(c *gin.Context, so SignOut) string {
 		a.cookies.clearSession(c.Writer, c.Request)
 		return target
 	}
-	ctx := c.Request.Context()
+	// The sign-out completes even when the browser goes away meanwhile;
+	// the store and the provider timeouts bound it.
+	ctx := context.WithoutCancel(c.Request.Context())
 	endURL := a.providerLogoutURL(c, l, target)
-	if so.RevokeToken {
-		a.revoke(ctx, l)
-	}
+	// Local sign-out first: a slow or failing revocation must not keep
+	// the session alive.
 	a.deleteStored(ctx, l.token)
 	a.revokeSessionID(l)
 	a.cookies.clearSession(c.Writer, c.Request)
+	if so.RevokeToken {
+		a.revoke(ctx, l)
+	}
 	if endURL != "" {
 		return endURL
 	}

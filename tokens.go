@@ -21,8 +21,9 @@ const DefaultRefreshMargin = 60 * time.Second
 var (
 	// ErrNotSignedIn: the request has no valid session.
 	ErrNotSignedIn = errors.New("ginauth: not signed in")
-	// ErrSessionEnded: the provider refused the refresh (invalid_grant), or
-	// a refreshed ID token named another user; the session was ended. Answer
+	// ErrSessionEnded: the provider refused the refresh (invalid_grant), a
+	// refreshed ID token named another user or failed validation, or the
+	// session has no usable refresh token; the session was ended. Answer
 	// 401 in APIs, or send the browser to the sign-in page.
 	ErrSessionEnded = errors.New("ginauth: session ended by the provider")
 )
@@ -56,7 +57,10 @@ func (a *Auth) AccessToken(c *gin.Context) (string, error) {
 	fresh, err := a.refreshed(c.Request.Context(), l, tok)
 	switch {
 	case errors.Is(err, providers.ErrInvalidGrant), errors.Is(err, providers.ErrIdentityChanged),
-		errors.Is(err, providers.ErrNoRefreshToken), errors.Is(err, errSessionGone):
+		errors.Is(err, providers.ErrNoRefreshToken), errors.Is(err, errSessionGone),
+		// An ID token in the refresh response that fails validation (another
+		// iss, aud, ...) is RF-2 too; the rotated refresh token went with it.
+		errors.Is(err, providers.ErrInvalidToken) && !errors.Is(err, providers.ErrUnavailable):
 		a.log.Warn("ginauth: refresh refused; session ended", "provider", l.Provider, "err", err)
 		a.endLoaded(c, l)
 		return "", fmt.Errorf("%w: %w", ErrSessionEnded, err)
@@ -95,7 +99,10 @@ func (a *Auth) refreshed(ctx context.Context, l *loaded, tok providers.Token) (p
 	key := sha256.Sum256([]byte(tok.RefreshToken))
 	// The flight outlives a caller that goes away; the provider timeout bounds it.
 	return a.refreshes.do(key, func() (providers.Token, error) {
-		if t, ok := a.recent.get(key, a.now()); ok {
+		// A refresh that just happened answers, unless its token is near
+		// expiry too and its refresh token was not rotated (then the old
+		// one still works, and a cached token could be returned expired).
+		if t, ok := a.recent.get(key, a.now()); ok && (a.fresh(t) || t.RefreshToken != tok.RefreshToken) {
 			return t, nil
 		}
 		ctx := context.WithoutCancel(ctx)
@@ -168,6 +175,9 @@ func (a *Auth) revoke(ctx context.Context, l *loaded) {
 		a.log.Warn("ginauth: session tokens unreadable; nothing revoked", "provider", l.Provider)
 		return
 	}
+	// Both at once: a provider that is down or slow costs one timeout, not
+	// one per token.
+	var wg sync.WaitGroup
 	for _, t := range []struct{ value, hint string }{
 		{tokens.RefreshToken, "refresh_token"},
 		{tokens.AccessToken, "access_token"},
@@ -175,14 +185,17 @@ func (a *Auth) revoke(ctx context.Context, l *loaded) {
 		if t.value == "" {
 			continue
 		}
-		err := p.Revoke(ctx, t.value, t.hint)
-		if errors.Is(err, providers.ErrNoRevocation) {
-			return // nothing to revoke with: not a failure worth a warning
-		}
-		if err != nil {
-			a.log.Warn("ginauth: token revocation failed", "provider", l.Provider, "token_type", t.hint, "err", err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := p.Revoke(ctx, t.value, t.hint)
+			// ErrNoRevocation: nothing to revoke with, not worth a warning.
+			if err != nil && !errors.Is(err, providers.ErrNoRevocation) {
+				a.log.Warn("ginauth: token revocation failed", "provider", l.Provider, "token_type", t.hint, "err", err)
+			}
+		}()
 	}
+	wg.Wait()
 }
 
 // flights runs one refresh per key at a time; later callers share its result.

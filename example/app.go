@@ -9,17 +9,19 @@ import (
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/providers"
+	"github.com/ginauth/ginauth/store"
 )
 
 // authPath is where the auth routes are mounted: a provider's redirect URI
 // is <GINAUTH_URL>/auth/callback/<name>.
 const authPath = "/auth"
 
-// newApp builds the app's handler from cfg. It does no network I/O: the
-// providers fetch their discovery documents on first use, so it can run
+// newApp builds the app's handler from cfg, keeping sessions in st (nil:
+// ginauth's default cookie store; see openRedis). It does no network I/O:
+// the providers fetch their discovery documents on first use, so it can run
 // before the server listens (the development provider is served by this
 // very handler).
-func newApp(cfg config, log *slog.Logger) (http.Handler, error) {
+func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) {
 	var (
 		list []providers.Provider
 		op   *ginauthtest.Provider
@@ -62,6 +64,7 @@ func newApp(cfg config, log *slog.Logger) (http.Handler, error) {
 		Providers:          list,
 		SessionMaxAge:      cfg.SessionMaxAge,
 		SessionIdleTimeout: cfg.SessionIdle,
+		Store:              st,
 		Logger:             log,
 		RenderPage:         authPageRenderer(cfg.Dev),
 	})

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -25,6 +27,8 @@ type config struct {
 
 	SessionMaxAge time.Duration // 0: the library's default
 	SessionIdle   time.Duration // 0: the library's default
+
+	RedisURL string // GINAUTH_REDIS_URL: the Redis session store; "": the cookie store
 
 	OIDC      *providers.OIDCConfig   // generic provider "oidc", when configured
 	Google    *providers.GoogleConfig // Google, when configured
@@ -90,8 +94,15 @@ func parseConfig(getenv func(string) string) (config, error) {
 		cfg.Warnings = append(cfg.Warnings, "GINAUTH_SECRET is not set: using a random secret, so every restart signs everyone out and instances cannot share sessions")
 	}
 
-	if env("GINAUTH_REDIS_URL") != "" {
-		fail("GINAUTH_REDIS_URL is set, but the Redis session store is not supported yet in this build; unset it to use the cookie store")
+	if u := env("GINAUTH_REDIS_URL"); u != "" {
+		if _, err := redis.ParseURL(u); err != nil {
+			fail("GINAUTH_REDIS_URL is not a Redis URL such as redis://[:password@]host:6379/0 or rediss://... (%s)", hideUserinfo(u, err.Error()))
+		} else {
+			cfg.RedisURL = u
+		}
+		if cfg.RandomSecret {
+			cfg.Warnings = append(cfg.Warnings, "GINAUTH_REDIS_URL is set without GINAUTH_SECRET: sessions kept in Redis cannot be shared with other instances or survive a restart of this one")
+		}
 	}
 
 	cfg.SessionMaxAge = parseDuration("GINAUTH_SESSION_MAX_AGE", env("GINAUTH_SESSION_MAX_AGE"), fail)
@@ -215,6 +226,43 @@ func checkBaseURL(raw string) error {
 		return fmt.Errorf("%q must be an origin only (scheme and host), without path, query or user info", raw)
 	}
 	return nil
+}
+
+// hideUserinfo removes the user information (which may hold a password)
+// of the URL raw from msg, as written and as decoded.
+func hideUserinfo(raw, msg string) string {
+	rest := raw
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	i := strings.LastIndex(rest, "@")
+	if i <= 0 {
+		return msg
+	}
+	info := rest[:i]
+	msg = strings.ReplaceAll(msg, info, "xxxxx")
+	if dec, err := url.PathUnescape(info); err == nil && dec != info {
+		msg = strings.ReplaceAll(msg, dec, "xxxxx")
+	}
+	if _, pw, ok := strings.Cut(info, ":"); ok && pw != "" {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		if dec, err := url.PathUnescape(pw); err == nil {
+			msg = strings.ReplaceAll(msg, dec, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// redactedURL is raw with its password replaced by "xxxxx", for logs.
+func redactedURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return hideUserinfo(raw, raw)
+	}
+	return u.Redacted()
 }
 
 // listensEverywhere reports whether a listen host means all interfaces, so

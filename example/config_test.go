@@ -78,6 +78,32 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("secret not taken from GINAUTH_SECRET: random=%v warnings=%q", cfg.RandomSecret, cfg.Warnings)
 			}
 		}},
+		{"no GINAUTH_REDIS_URL: the cookie store", nil, func(t *testing.T, cfg config) {
+			if cfg.RedisURL != "" || storeName(cfg) != "cookie" {
+				t.Errorf("RedisURL = %q, store %q", cfg.RedisURL, storeName(cfg))
+			}
+		}},
+		{"GINAUTH_REDIS_URL", map[string]string{"GINAUTH_SECRET": testSecret, "GINAUTH_REDIS_URL": " redis://:p%40ss@127.0.0.1:6379/2 "}, func(t *testing.T, cfg config) {
+			if cfg.RedisURL != "redis://:p%40ss@127.0.0.1:6379/2" {
+				t.Errorf("RedisURL = %q", cfg.RedisURL)
+			}
+			if name := storeName(cfg); name != "redis redis://:xxxxx@127.0.0.1:6379/2" {
+				t.Errorf("store name %q; want the URL without its password", name)
+			}
+			if len(cfg.Warnings) != 1 { // the development provider only
+				t.Errorf("warnings %q", cfg.Warnings)
+			}
+		}},
+		{"GINAUTH_REDIS_URL variants", map[string]string{"GINAUTH_SECRET": testSecret, "GINAUTH_REDIS_URL": "rediss://user:pw@redis.example.com:6380/0?dial_timeout=2s"}, func(t *testing.T, cfg config) {
+			if cfg.RedisURL == "" {
+				t.Error("a rediss:// URL with options was refused")
+			}
+		}},
+		{"GINAUTH_REDIS_URL without GINAUTH_SECRET warns", map[string]string{"GINAUTH_REDIS_URL": "redis://127.0.0.1:6379"}, func(t *testing.T, cfg config) {
+			if cfg.RedisURL == "" || !hasWarning(cfg, "cannot be shared with other instances") {
+				t.Errorf("RedisURL %q, warnings %q", cfg.RedisURL, cfg.Warnings)
+			}
+		}},
 		{"session lifetimes", map[string]string{"GINAUTH_SESSION_MAX_AGE": "8h", "GINAUTH_SESSION_IDLE": "5s"}, func(t *testing.T, cfg config) {
 			if cfg.SessionMaxAge != 8*time.Hour || cfg.SessionIdle != 5*time.Second {
 				t.Errorf("lifetimes = %v, %v", cfg.SessionMaxAge, cfg.SessionIdle)
@@ -173,7 +199,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"GINAUTH_URL not http", with(nil, "GINAUTH_URL", "ftp://app.example.com"), "not an absolute http(s) URL"},
 		{"GINAUTH_URL with a path", with(nil, "GINAUTH_URL", "https://app.example.com/app"), "origin only"},
 		{"short GINAUTH_SECRET", with(nil, "GINAUTH_SECRET", "too-short"), "at least 32 bytes"},
-		{"GINAUTH_REDIS_URL", with(nil, "GINAUTH_REDIS_URL", "redis://127.0.0.1:6379/0"), "not supported yet in this build"},
+		{"GINAUTH_REDIS_URL not redis", with(nil, "GINAUTH_REDIS_URL", "http://127.0.0.1:6379/0"), "GINAUTH_REDIS_URL is not a Redis URL"},
+		{"GINAUTH_REDIS_URL bad database", with(nil, "GINAUTH_REDIS_URL", "redis://:hunter2-secret@127.0.0.1:6379/zero"), "GINAUTH_REDIS_URL is not a Redis URL"},
+		{"GINAUTH_REDIS_URL unknown option", with(nil, "GINAUTH_REDIS_URL", "redis://127.0.0.1:6379/0?colour=blue"), "GINAUTH_REDIS_URL is not a Redis URL"},
+		{"GINAUTH_REDIS_URL unparsable", with(nil, "GINAUTH_REDIS_URL", "redis://:hunter2-secret@bad host:6379"), "GINAUTH_REDIS_URL"},
 		{"bad GINAUTH_SESSION_MAX_AGE", with(nil, "GINAUTH_SESSION_MAX_AGE", "8 hours"), "GINAUTH_SESSION_MAX_AGE"},
 		{"negative GINAUTH_SESSION_IDLE", with(nil, "GINAUTH_SESSION_IDLE", "-5m"), "GINAUTH_SESSION_IDLE"},
 		{"zero GINAUTH_SESSION_IDLE", with(nil, "GINAUTH_SESSION_IDLE", "0s"), "GINAUTH_SESSION_IDLE"},
@@ -199,6 +228,9 @@ func TestParseConfigErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("parseConfig error = %v; want one containing %q", err, tt.want)
 			}
+			if strings.Contains(err.Error(), "hunter2-secret") {
+				t.Errorf("error message reveals the Redis password: %v", err)
+			}
 			for _, k := range []string{"GINAUTH_SECRET", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET", "MICROSOFT_CLIENT_SECRET", "OIDC_CLIENT_SECRET"} {
 				if v := tt.env[k]; v != "" && strings.Contains(err.Error(), v) {
 					t.Errorf("error message reveals %s", k)
@@ -209,7 +241,7 @@ func TestParseConfigErrors(t *testing.T) {
 }
 
 func TestParseConfigReportsEveryError(t *testing.T) {
-	_, err := parseConfig(envOf(map[string]string{"GINAUTH_SECRET": "short", "GINAUTH_REDIS_URL": "redis://x", "GINAUTH_DEV": "2"}))
+	_, err := parseConfig(envOf(map[string]string{"GINAUTH_SECRET": "short", "GINAUTH_REDIS_URL": "redis:/x/y", "GINAUTH_DEV": "2"}))
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -258,7 +290,7 @@ func TestNewAppErrors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseConfig: %v", err)
 			}
-			_, err = newApp(cfg, newLogger(&bytes.Buffer{}))
+			_, err = newApp(cfg, newLogger(&bytes.Buffer{}), nil)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("newApp error = %v; want %v", err, tt.want)
 			}
@@ -271,5 +303,22 @@ func TestNewAppErrors(t *testing.T) {
 				t.Errorf("run = %d, stderr %q; want %d and a message", code, stderr.String(), exitConfig)
 			}
 		})
+	}
+}
+
+func TestHideUserinfo(t *testing.T) {
+	for _, tc := range []struct{ raw, msg, want string }{
+		{"redis://:pw1@h:1/0", `parse "redis://:pw1@h:1/0": bad`, `parse "redis://xxxxx@h:1/0": bad`},
+		{"redis://user:p%40ss@h/0", "user:p@ss and p%40ss", "xxxxx and xxxxx"},
+		{"rediss://u:secret@h", "secret", "xxxxx"},
+		{"redis://h:6379/0", "redis://h:6379/0 fails", "redis://h:6379/0 fails"},
+		{"redis://h/0?x=a@b", "x=a@b", "x=a@b"}, // an @ after the host is not user information
+	} {
+		if got := hideUserinfo(tc.raw, tc.msg); got != tc.want {
+			t.Errorf("hideUserinfo(%q, %q) = %q; want %q", tc.raw, tc.msg, got, tc.want)
+		}
+	}
+	if got := redactedURL("redis://u:secret@h:1/0"); got != "redis://u:xxxxx@h:1/0" {
+		t.Errorf("redactedURL = %q", got)
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/store"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -60,7 +62,17 @@ func startApp(t *testing.T, env map[string]string) (base string, logs *syncBuffe
 		t.Fatal(err)
 	}
 	logs = &syncBuffer{}
-	h, err := newApp(cfg, newLogger(logs))
+	var st store.Store
+	rs, err := openRedis(context.Background(), cfg)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	if rs != nil {
+		st = rs
+		t.Cleanup(func() { _ = rs.Close() })
+	}
+	h, err := newApp(cfg, newLogger(logs), st)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)

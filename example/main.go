@@ -5,8 +5,10 @@
 // With no configuration it serves http://127.0.0.1:8080 with the cookie
 // session store and the built-in development provider "dev" (an in-process
 // OpenID Provider at /dev-oidc that lets you pick a test user). Configuration
-// is by environment variables; see config.go and the README. A configuration
-// error exits with status 2, a server failure with status 1.
+// is by environment variables; see config.go and the README. With
+// GINAUTH_REDIS_URL it keeps sessions in Redis, which must answer a PING at
+// start. A configuration error exits with status 2, a server failure
+// (including an unreachable Redis) with status 1.
 //
 // Routes: / (public), /me (browser-protected), /api/me (API-protected),
 // /admin (browser-protected, groups must contain admin), /healthz, and the
@@ -26,6 +28,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ginauth/ginauth/store"
 )
 
 // Server limits.
@@ -65,7 +69,21 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) int 
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	handler, err := newApp(cfg, log)
+	var st store.Store // nil: the cookie store
+	rs, err := openRedis(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "ginauth example: %v\n", err)
+		return exitFailed
+	}
+	if rs != nil {
+		st = rs
+		defer func() {
+			if err := rs.Close(); err != nil {
+				log.Warn("closing the Redis client", "err", err)
+			}
+		}()
+	}
+	handler, err := newApp(cfg, log, st)
 	if err != nil {
 		fmt.Fprintf(stderr, "ginauth example: invalid configuration: %v\n", err)
 		return exitConfig
@@ -77,7 +95,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) int 
 		return exitFailed
 	}
 	srv := newServer(handler, log)
-	log.Info("listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "providers", describeProviders(cfg))
+	log.Info("listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "providers", describeProviders(cfg), "store", storeName(cfg))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

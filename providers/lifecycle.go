@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -62,6 +63,9 @@ func (p *OIDCProvider) Refresh(ctx context.Context, t Token, issuer, subject str
 	if err != nil {
 		return Token{}, err
 	}
+	// The expiry is reckoned on the configured clock, from when the request
+	// was sent (x/oauth2 would use time.Now at the answer).
+	sent := p.cfg.Now()
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, p.client)
@@ -80,6 +84,9 @@ func (p *OIDCProvider) Refresh(ctx context.Context, t Token, issuer, subject str
 		RefreshToken: tok.RefreshToken,
 		IDToken:      t.IDToken,
 		Expiry:       tok.Expiry,
+	}
+	if tok.ExpiresIn > 0 {
+		out.Expiry = sent.Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
 	if out.RefreshToken == "" {
 		out.RefreshToken = t.RefreshToken

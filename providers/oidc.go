@@ -189,6 +189,7 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, p.client)
+	sent := p.cfg.Now()
 	tok, err := p.oauth2Config(m, resp.RedirectURI).Exchange(ctx, resp.Code, oauth2.VerifierOption(resp.CodeVerifier))
 	if err != nil {
 		return nil, exchangeError(err)
@@ -210,6 +211,10 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 	})
 	if err != nil {
 		return nil, err
+	}
+	expiry := tok.Expiry
+	if tok.ExpiresIn > 0 { // measured on the configured clock, like the ID token checks
+		expiry = sent.Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
 	merged := claims.Raw
 	if p.cfg.UserInfo && m.doc.UserinfoEndpoint != "" {
@@ -237,7 +242,7 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 			TokenType:    tok.Type(),
 			RefreshToken: tok.RefreshToken,
 			IDToken:      rawID,
-			Expiry:       tok.Expiry,
+			Expiry:       expiry,
 		},
 	}, nil
 }
