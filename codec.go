@@ -70,12 +70,8 @@ func encodeTokens(t *providers.Token) []byte {
 	return b
 }
 
-// encodeSession is the layout server-side stores keep: the core's length,
-// the core, then the tokens.
-func encodeSession(s *Session) []byte {
-	return joinParts(encodeCore(s), encodeTokens(&s.tokens))
-}
-
+// joinParts is the layout server-side stores keep: the core's length, the
+// core, then the sealed tokens part.
 func joinParts(core, tokens []byte) []byte {
 	b := make([]byte, 0, binary.MaxVarintLen64+len(core)+len(tokens))
 	b = binary.AppendUvarint(b, uint64(len(core)))
@@ -90,18 +86,6 @@ func splitParts(data []byte) (core, tokens []byte, err error) {
 		return nil, nil, errCodec
 	}
 	return data[k : k+int(n)], data[k+int(n):], nil
-}
-
-// decodeSession decodes the server-side layout into s, tokens included.
-func decodeSession(data []byte, s *Session) error {
-	core, tokens, err := splitParts(data)
-	if err != nil {
-		return err
-	}
-	if err := decodeCore(string(core), s); err != nil {
-		return err
-	}
-	return decodeTokens(string(tokens), &s.tokens)
 }
 
 // maxUnix bounds encoded times (year 36812); later times encode as zero.

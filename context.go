@@ -69,12 +69,14 @@ func UserFromContext(ctx context.Context) (User, bool) {
 
 // currentSessionID is the session ID for CSRF binding: the attached session
 // or, on auth routes, the one the request carries.
-func (a *Auth) currentSessionID(c *gin.Context) string {
+// It fails only when the store cannot say whether there is a session.
+func (a *Auth) currentSessionID(c *gin.Context) (string, error) {
 	if l := loadedFrom(c); l != nil {
-		return l.ID
+		return l.ID, nil
 	}
-	if l, _ := a.loadSession(c, false); l != nil {
-		return l.ID
+	l, err := a.loadSession(c, false)
+	if l != nil {
+		return l.ID, nil
 	}
-	return ""
+	return "", err
 }

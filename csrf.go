@@ -66,13 +66,18 @@ func (a *Auth) CSRFToken(c *gin.Context) string {
 		// Later reads in this request must see the new value.
 		c.Request.Header.Add("Cookie", a.cookies.csrf+"="+browserValue)
 	}
-	return a.csrf.sign(browserValue, a.currentSessionID(c))
+	// With the store down the token is bound to no session; it will not
+	// verify for a signed-in user, which is the safe side.
+	sid, _ := a.currentSessionID(c)
+	return a.csrf.sign(browserValue, sid)
 }
 
 // CheckCSRF verifies a state-changing request: it must come from the app's
 // own origin (Origin and Sec-Fetch-Site headers, when the browser sends
 // them) and carry a valid token for this browser and session. Use it in your
-// own handlers before calling SignIn or SignOut from a POST.
+// own handlers before calling SignIn or SignOut from a POST. It returns an
+// error wrapping ErrCSRF for a refused request, or ErrStoreUnavailable when
+// the session store cannot be reached.
 func (a *Auth) CheckCSRF(c *gin.Context, token string) error {
 	if err := a.checkSameOrigin(c.Request); err != nil {
 		return err
@@ -81,7 +86,11 @@ func (a *Auth) CheckCSRF(c *gin.Context, token string) error {
 	if token == "" {
 		token = c.GetHeader("X-CSRF-Token")
 	}
-	if !a.csrf.verify(token, browserValue, a.currentSessionID(c)) {
+	sid, err := a.currentSessionID(c)
+	if err != nil {
+		return err // ErrStoreUnavailable: neither pass nor blame the request
+	}
+	if !a.csrf.verify(token, browserValue, sid) {
 		return fmt.Errorf("%w: missing or invalid token", ErrCSRF)
 	}
 	return nil

@@ -745,3 +745,29 @@ func TestAccessToken_TokensCookieLostOrTampered(t *testing.T) {
 		})
 	}
 }
+
+// TestServerSideStoreHoldsNoReadableTokens: with a server-side store the
+// provider tokens are sealed, bound to the session, like in the tokens
+// cookie: the store's data never holds the access token in clear, and the
+// sealed part opens for that session only.
+func TestServerSideStoreHoldsNoReadableTokens(t *testing.T) {
+	t.Parallel()
+	l := newLifecycleAppWith(t, storeCases[1])
+	b := l.browser()
+	b.mustSignIn()
+	access, _ := b.accessToken()
+	if access == "" {
+		t.Fatal("no access token")
+	}
+	toks, err := l.mem.List(context.Background(), "test", "alice")
+	if err != nil || len(toks) != 1 {
+		t.Fatalf("List: %v, %d sessions", err, len(toks))
+	}
+	data, found, err := l.mem.Load(context.Background(), toks[0])
+	if err != nil || !found {
+		t.Fatalf("Load: found %v, %v", found, err)
+	}
+	if strings.Contains(string(data), access) {
+		t.Fatal("the store's data holds the access token in clear")
+	}
+}

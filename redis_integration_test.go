@@ -398,6 +398,13 @@ func TestRedisAV4_DownAnswers503AndRecovers(t *testing.T) {
 			}
 		}
 	}
+	// Sign-out cannot check the CSRF binding nor delete the session: 503,
+	// never a pretended success (a redirect) nor a 403 blaming the form.
+	csrfToken := b.csrf()
+	so := b.post("/auth/signout", url.Values{"csrfToken": {csrfToken}})
+	if so.status != http.StatusServiceUnavailable || !strings.Contains(so.body, "Sessions are unavailable") {
+		t.Errorf("sign-out with Redis down: %d %q; want 503", so.status, so.location())
+	}
 	// Without a cookie nothing needs the store: still 401.
 	if r := a.anonGet(t, "/api/me", ""); r.status != http.StatusUnauthorized {
 		t.Errorf("/api/me without a cookie, Redis down: %d", r.status)

@@ -107,6 +107,8 @@ func (a *Auth) handleSignOutPost(c *gin.Context) {
 	if err != nil {
 		status, code := http.StatusForbidden, "csrf"
 		switch {
+		case errors.Is(err, ErrStoreUnavailable):
+			status, code = http.StatusServiceUnavailable, "session_store_unavailable"
 		case errors.Is(err, errTooLarge):
 			status, code = http.StatusRequestEntityTooLarge, "bad_request"
 		case !errors.Is(err, ErrCSRF):
@@ -119,7 +121,15 @@ func (a *Auth) handleSignOutPost(c *gin.Context) {
 		a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code})
 		return
 	}
-	target := a.signOut(c, SignOut{RevokeToken: params.RevokeToken, CallbackURL: params.CallbackURL})
+	target, err := a.signOut(c, SignOut{RevokeToken: params.RevokeToken, CallbackURL: params.CallbackURL})
+	if err != nil {
+		if params.JSON {
+			c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "session_store_unavailable"})
+			return
+		}
+		a.page(c, Page{Kind: PageError, Status: http.StatusServiceUnavailable, ErrorCode: "session_store_unavailable"})
+		return
+	}
 	if params.JSON {
 		c.JSON(http.StatusOK, gin.H{"url": target})
 		return

@@ -36,7 +36,7 @@ type loaded struct {
 	tokensLoaded bool   // Session.tokens holds the tokens
 	tokensDirty  bool   // Session.tokens changed since loading
 	sealedTokens string // client-side: the tokens cookie as received
-	tokensBlob   []byte // server-side: the encoded tokens as loaded
+	tokensBlob   []byte // server-side: the sealed tokens part as loaded
 }
 
 // loadSession reads and checks the request's session. It returns (nil, nil)
@@ -107,23 +107,39 @@ func (a *Auth) tokensOf(l *loaded) (providers.Token, error) {
 	if l.tokensLoaded {
 		return l.tokens, nil
 	}
-	var encoded []byte
+	sealed := string(l.tokensBlob)
 	if a.clientSide {
-		var err error
 		if l.sealedTokens == "" {
 			l.sealedTokens = a.cookies.tokens.read(l.request)
 		}
-		if encoded, err = a.tokensSeal.Open(l.sealedTokens, a.tokensAD(l.ID)); err != nil {
-			return providers.Token{}, errCodec
-		}
-	} else {
-		encoded = l.tokensBlob
+		sealed = l.sealedTokens
 	}
-	if err := decodeTokens(string(encoded), &l.tokens); err != nil {
+	t, err := a.openTokens(sealed, l.ID)
+	if err != nil {
 		return providers.Token{}, err
 	}
-	l.tokensLoaded = true
-	return l.tokens, nil
+	l.tokens, l.tokensLoaded = t, true
+	return t, nil
+}
+
+// sealTokens seals t, bound to the session ID. Tokens are sealed with their
+// own key in every store: in the tokens cookie, and in server-side stores,
+// so that a copy of the store's data does not hold usable provider tokens.
+func (a *Auth) sealTokens(t *providers.Token, sessionID string) string {
+	return a.tokensSeal.Seal(encodeTokens(t), a.tokensAD(sessionID))
+}
+
+// openTokens undoes sealTokens.
+func (a *Auth) openTokens(sealed, sessionID string) (providers.Token, error) {
+	var t providers.Token
+	plain, err := a.tokensSeal.Open(sealed, a.tokensAD(sessionID))
+	if err != nil {
+		return t, errCodec
+	}
+	if err := decodeTokens(string(plain), &t); err != nil {
+		return t, err
+	}
+	return t, nil
 }
 
 // setTokens replaces the session's tokens; saveSession then writes them.
@@ -137,7 +153,7 @@ func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
 	var value string
 	if a.clientSide {
 		if l.tokensDirty {
-			sealed := a.tokensSeal.Seal(encodeTokens(&l.tokens), a.tokensAD(l.ID))
+			sealed := a.sealTokens(&l.tokens, l.ID)
 			if err := a.cookies.write(c.Writer, c.Request, &a.cookies.tokens, sealed); err != nil {
 				return err
 			}
@@ -146,7 +162,7 @@ func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
 		value = a.sessionSeal.Seal(core, a.cookies.session.ad)
 	} else {
 		if l.tokensDirty || l.tokensBlob == nil {
-			l.tokensBlob = encodeTokens(&l.tokens)
+			l.tokensBlob = []byte(a.sealTokens(&l.tokens, l.ID))
 			l.tokensDirty = false
 		}
 		token, err := a.store.Save(c.Request.Context(), l.token, store.Record{

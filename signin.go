@@ -69,6 +69,8 @@ func (a *Auth) signInFailed(c *gin.Context, err error, asJSON bool) {
 		status, code = http.StatusNotFound, "unknown_provider"
 	case errors.Is(err, ErrCSRF):
 		status, code = http.StatusForbidden, "csrf"
+	case errors.Is(err, ErrStoreUnavailable):
+		status, code = http.StatusServiceUnavailable, "session_store_unavailable"
 	case errors.Is(err, errTooLarge):
 		status, code = http.StatusRequestEntityTooLarge, "bad_request"
 	case errors.Is(err, ErrInvalidCallback):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -29,8 +30,17 @@ type SignOut struct {
 // end-session endpoint, which returns the browser to <group>/signout/complete
 // and from there to so.CallbackURL. Call it from a POST handler after
 // CheckCSRF: a GET must never sign anyone out.
+//
+// When a server-side store cannot be reached, the browser's cookies are
+// still cleared, but the session may survive in the store: SignOut then
+// answers 503 and returns an error wrapping ErrStoreUnavailable, instead of
+// pretending the sign-out is complete.
 func (a *Auth) SignOut(c *gin.Context, so SignOut) error {
-	target := a.signOut(c, so)
+	target, err := a.signOut(c, so)
+	if err != nil {
+		a.page(c, Page{Kind: PageError, Status: http.StatusServiceUnavailable, ErrorCode: "session_store_unavailable"})
+		return err
+	}
 	c.Redirect(redirectStatus(c), target)
 	return nil
 }
@@ -46,13 +56,18 @@ type logoutState struct {
 	Expires  int64  `json:"e"`
 }
 
-// signOut ends the session and returns where the browser goes next.
-func (a *Auth) signOut(c *gin.Context, so SignOut) string {
+// signOut ends the session and returns where the browser goes next. The
+// browser's cookies are cleared in every case; the error reports a session
+// the store could not delete.
+func (a *Auth) signOut(c *gin.Context, so SignOut) (string, error) {
 	target, _ := a.redirects.Resolve(so.CallbackURL)
-	l, _ := a.loadSession(c, false)
+	l, err := a.loadSession(c, false)
 	if l == nil {
 		a.cookies.clearSession(c.Writer, c.Request)
-		return target
+		if err != nil {
+			a.log.Warn("ginauth: sign-out could not reach the session store", "err", err)
+		}
+		return target, err
 	}
 	// The sign-out completes even when the browser goes away meanwhile;
 	// the store and the provider timeouts bound it.
@@ -60,16 +75,19 @@ func (a *Auth) signOut(c *gin.Context, so SignOut) string {
 	endURL := a.providerLogoutURL(c, l, target)
 	// Local sign-out first: a slow or failing revocation must not keep
 	// the session alive.
-	a.deleteStored(ctx, l.token)
 	a.revokeSessionID(l)
 	a.cookies.clearSession(c.Writer, c.Request)
+	if err := a.store.Delete(ctx, l.token); err != nil && l.token != nil {
+		a.log.Warn("ginauth: sign-out could not delete the session from the store", "err", err)
+		return target, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
 	if so.RevokeToken {
 		a.revoke(ctx, l)
 	}
 	if endURL != "" {
-		return endURL
+		return endURL, nil
 	}
-	return target
+	return target, nil
 }
 
 // providerLogoutURL prepares RP-initiated logout when l's provider is set

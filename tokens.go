@@ -138,11 +138,15 @@ func (a *Auth) storedTokens(ctx context.Context, l *loaded) (providers.Token, er
 	if !found {
 		return providers.Token{}, errSessionGone
 	}
-	var s Session
-	if err := decodeSession(data, &s); err != nil {
+	_, sealed, err := splitParts(data)
+	if err != nil {
 		return providers.Token{}, errSessionGone
 	}
-	return s.tokens, nil
+	t, err := a.openTokens(string(sealed), l.ID)
+	if err != nil {
+		return providers.Token{}, errSessionGone
+	}
+	return t, nil
 }
 
 // endLoaded ends a session found to be dead (refresh refused, tokens
