@@ -10,12 +10,15 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/redistest"
 	"github.com/ginauth/ginauth/providers"
 	"github.com/ginauth/ginauth/store"
@@ -541,8 +544,10 @@ func TestRedisRoundTripsPerRequest(t *testing.T) {
 	})
 	a.clock.Advance(61 * time.Second)
 	count("valid session past the touch interval (last-seen refreshed)", 2, func() {
+		// The store is updated; the cookie, which only names the
+		// session, is not re-issued.
 		r := b.get("/api/me")
-		if r.status != http.StatusOK || findSetCookie(t, r, sessionCookieName) == nil {
+		if r.status != http.StatusOK || findSetCookie(t, r, sessionCookieName) != nil {
 			t.Fatalf("/api/me: %d, re-issued %v", r.status, findSetCookie(t, r, sessionCookieName) != nil)
 		}
 	})
@@ -621,4 +626,73 @@ func TestRedisEX1_TimeoutsEnforced(t *testing.T) {
 			t.Errorf("the expired session's key was not removed: %q", keys)
 		}
 	})
+}
+
+// TestRedisRF1_RefreshSingleFlightAcrossInstances: two instances on one
+// Redis, 50 concurrent requests of one session whose access token expired,
+// spread over both: exactly one refresh call reaches the provider (a
+// single flight per process, a Redis lock across them, the new tokens
+// stored before the lock is released), and all 50 get the same new token.
+func TestRedisRF1_RefreshSingleFlightAcrossInstances(t *testing.T) {
+	t.Parallel()
+	// Instance A's store writes slowly: an instance that stored the new
+	// tokens only after releasing the lock would let B refresh again.
+	a, p := newRedisApp(t, nil, withOP(func(o *ginauthtest.Options) { o.TokenTTL = 5 * time.Minute }),
+		withConfig(func(c *ginauth.Config) { c.Store = slowSaves{c.Store.(*store.Redis)} }))
+	b2, _ := a.twin(p)
+	for _, app := range []*testApp{a, b2} {
+		auth := app.auth
+		app.router.GET("/api/token", auth.RequireAuth(ginauth.API), func(c *gin.Context) {
+			tok, err := auth.AccessToken(c)
+			if err != nil {
+				c.JSON(http.StatusServiceUnavailable, gin.H{"error": err.Error()})
+				return
+			}
+			c.String(http.StatusOK, tok)
+		})
+	}
+	br := a.browser()
+	br.mustSignIn()
+	cookie := sessionCookieName + "=" + br.cookie(sessionCookieName)
+	first := a.anonGet(t, "/api/token", cookie)
+	if first.status != http.StatusOK {
+		t.Fatalf("/api/token: %d %s", first.status, first.body)
+	}
+	a.clock.Advance(5 * time.Minute)
+	before := a.op.Counts().Token
+
+	const n = 50
+	got := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			app := a
+			if i%2 == 1 {
+				app = b2
+			}
+			got[i] = app.anonGet(t, "/api/token", cookie)
+		}()
+	}
+	wg.Wait()
+	if calls := a.op.Counts().Token - before; calls != 1 {
+		t.Fatalf("%d refresh calls at the provider, want exactly 1", calls)
+	}
+	for i, r := range got {
+		if r.status != http.StatusOK {
+			t.Fatalf("request %d: %d %s", i, r.status, r.body)
+		}
+		if r.body != got[0].body || r.body == first.body {
+			t.Fatalf("request %d got another token than request 0, or the expired one", i)
+		}
+	}
+}
+
+// slowSaves is a Redis store whose Save takes 200 ms longer.
+type slowSaves struct{ *store.Redis }
+
+func (s slowSaves) Save(ctx context.Context, token []byte, rec store.Record) ([]byte, error) {
+	time.Sleep(200 * time.Millisecond)
+	return s.Redis.Save(ctx, token, rec)
 }

@@ -37,6 +37,7 @@ type loaded struct {
 	tokensDirty  bool   // Session.tokens changed since loading
 	sealedTokens string // client-side: the tokens cookie as received
 	tokensBlob   []byte // server-side: the sealed tokens part as loaded
+	stored       []byte // server-side: the data as the store last had it
 }
 
 // loadSession reads and checks the request's session. It returns (nil, nil)
@@ -70,7 +71,7 @@ func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 		if err != nil || decodeCore(string(core), &l.Session) != nil {
 			return nil, nil
 		}
-		l.token, l.tokensBlob = token, tokens
+		l.token, l.tokensBlob, l.stored = token, tokens, data
 	}
 	l.maxAge, l.idle = a.maxAge, a.idle
 	now := a.now()
@@ -87,6 +88,9 @@ func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 		if errors.Is(err, errSessionGone) {
 			return nil, nil // ended elsewhere meanwhile
 		}
+		if errors.Is(err, errSessionChanged) {
+			return l, nil // updated elsewhere just now, last-seen included
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -96,6 +100,10 @@ func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 
 // errSessionGone: the store no longer has a session being updated.
 var errSessionGone = errors.New("ginauth: session ended meanwhile")
+
+// errSessionChanged: another request updated the session meanwhile, so a
+// last-seen update based on older data was not written.
+var errSessionChanged = errors.New("ginauth: session changed meanwhile")
 
 // tokensAD binds a sealed tokens part to its session.
 func (a *Auth) tokensAD(sessionID string) []byte {
@@ -161,22 +169,34 @@ func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
 		}
 		value = a.sessionSeal.Seal(core, a.cookies.session.ad)
 	} else {
-		if l.tokensDirty || l.tokensBlob == nil {
-			l.tokensBlob = []byte(a.sealTokens(&l.tokens, l.ID))
-			l.tokensDirty = false
-		}
-		token, err := a.store.Save(c.Request.Context(), l.token, store.Record{
-			Data:     joinParts(core, l.tokensBlob),
+		rec := store.Record{
 			Expiry:   l.ExpiresAt(),
 			Provider: l.Provider,
 			Subject:  l.User.Subject,
 			SID:      l.SID,
-		})
-		if errors.Is(err, store.ErrNotFound) {
-			return errSessionGone
 		}
-		if err != nil {
+		if l.tokensDirty || l.tokensBlob == nil {
+			l.tokensBlob = []byte(a.sealTokens(&l.tokens, l.ID))
+			l.tokensDirty = false
+		} else {
+			// Not changing the tokens: write only over the data this
+			// request loaded, never over tokens another request (or
+			// instance) refreshed meanwhile.
+			rec.IfMatch = l.stored
+		}
+		rec.Data = joinParts(core, l.tokensBlob)
+		token, err := a.store.Save(c.Request.Context(), l.token, rec)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return errSessionGone
+		case errors.Is(err, store.ErrConflict):
+			return errSessionChanged
+		case err != nil:
 			return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+		}
+		l.stored = rec.Data
+		if l.token != nil && string(token) == string(l.token) {
+			return nil // the cookie, which names the session, stays as it is
 		}
 		l.token = token
 		value = a.sessionSeal.Seal(token, a.cookies.session.ad)

@@ -122,11 +122,38 @@ func (a *Auth) refreshed(ctx context.Context, l *loaded, tok providers.Token) (p
 			}
 		}
 		t, err := p.Refresh(ctx, tok, l.User.Issuer, l.User.Subject)
-		if err == nil {
-			a.recent.put(key, t, a.now())
+		if err != nil {
+			return t, err
 		}
-		return t, err
+		a.recent.put(key, t, a.now())
+		if _, locked := a.store.(store.Locker); locked && l.token != nil {
+			// Still holding the lock: store the new tokens before another
+			// instance may look, so it never presents the rotated token.
+			if err := a.storeTokens(ctx, l, t); err != nil {
+				return providers.Token{}, err
+			}
+		}
+		return t, nil
 	})
+}
+
+// storeTokens writes new tokens for l to a server-side store (the cookie,
+// which carries only the store token, does not change).
+func (a *Auth) storeTokens(ctx context.Context, l *loaded, t providers.Token) error {
+	_, err := a.store.Save(ctx, l.token, store.Record{
+		Data:     joinParts(encodeCore(&l.Session), []byte(a.sealTokens(&t, l.ID))),
+		Expiry:   l.ExpiresAt(),
+		Provider: l.Provider,
+		Subject:  l.User.Subject,
+		SID:      l.SID,
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return errSessionGone
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
+	return nil
 }
 
 // storedTokens re-reads the tokens of a server-side session.

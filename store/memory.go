@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"encoding/base64"
@@ -184,6 +185,9 @@ func (m *Memory) Save(_ context.Context, token []byte, rec Record) ([]byte, erro
 		}
 		if e.provider != rec.Provider || e.subject != rec.Subject {
 			return nil, ErrNotFound
+		}
+		if rec.IfMatch != nil && !bytes.Equal(e.data, rec.IfMatch) {
+			return nil, ErrConflict
 		}
 		e.data, e.expiry = data, rec.Expiry
 		heap.Fix(&m.byExpiry, e.index)

@@ -268,10 +268,12 @@ return 1
 
 // saveExisting updates a live session; it never recreates one, nor revives
 // an expired one. KEYS: session, user set, [sid set]. ARGV: id, d, ttl (ms),
-// now (ms). The index sets keep the id and live at least as long as the
+// now (ms), '1' to write only if the stored data (after its expiry prefix)
+// equals ARGV[6] (else it returns 2). The index sets keep the id and live at least as long as the
 // session.
 var saveExisting = redis.NewScript(luaLive + `
 if not live(KEYS[1], tonumber(ARGV[4])) then return 0 end
+if ARGV[5] == '1' and string.sub(redis.call('HGET', KEYS[1], 'd'), 9) ~= ARGV[6] then return 2 end
 local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'd', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ttl)
@@ -378,7 +380,11 @@ func (s *Redis) Save(ctx context.Context, token []byte, rec Record) ([]byte, err
 		calls = append(calls, scriptCall{pointSID, []string{s.sidPointer(h)}, []any{tag, ttl}})
 	}
 	if token != nil {
-		calls = append(calls, scriptCall{saveExisting, keys, []any{id, stored(&rec), ttl, now.UnixMilli()}})
+		cond := "0"
+		if rec.IfMatch != nil {
+			cond = "1"
+		}
+		calls = append(calls, scriptCall{saveExisting, keys, []any{id, stored(&rec), ttl, now.UnixMilli(), cond, rec.IfMatch}})
 	} else {
 		calls = append(calls, scriptCall{saveNew, keys, []any{id, stored(&rec), rec.Provider, rec.Subject, rec.SID, ttl}})
 	}
@@ -388,8 +394,11 @@ func (s *Redis) Save(ctx context.Context, token []byte, rec Record) ([]byte, err
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	if n == 0 {
+	switch n {
+	case 0:
 		return nil, ErrNotFound
+	case 2:
+		return nil, ErrConflict
 	}
 	if token != nil {
 		return token, nil

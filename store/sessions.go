@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -138,8 +139,12 @@ func (a *SessionsAdapter) Save(ctx context.Context, token []byte, rec Record) ([
 	if s == nil {
 		return nil, ErrNotFound
 	}
-	if _, live := sessionsLive(s.Values, now); !live {
+	current, live := sessionsLive(s.Values, now)
+	if !live {
 		return nil, ErrNotFound
+	}
+	if rec.IfMatch != nil && !bytes.Equal(current, rec.IfMatch) {
+		return nil, ErrConflict
 	}
 	id := s.ID
 	newToken, err := a.write(a.request(ctx, token), s, rec, now)

@@ -22,6 +22,9 @@ var (
 	// ErrUnavailable reports a backend that cannot answer (down, timed out).
 	// ginauth then refuses the request: it never lets it through.
 	ErrUnavailable = errors.New("ginauth: session store unavailable")
+	// ErrConflict is returned by Save when Record.IfMatch no longer equals
+	// the stored data: another request changed the session meanwhile.
+	ErrConflict = errors.New("ginauth: session changed meanwhile")
 	// ErrNotFound is returned by Save when asked to update a session that no
 	// longer exists (it expired or was deleted meanwhile). The session is
 	// never recreated: ginauth treats the request as signed out.
@@ -32,6 +35,13 @@ var (
 type Record struct {
 	Data   []byte    // the encoded session, opaque to the store
 	Expiry time.Time // the store may forget the session after this
+
+	// IfMatch, on an update, makes it conditional: the store writes only
+	// if the session's stored data still equals IfMatch, and returns
+	// ErrConflict otherwise. ginauth uses it for last-seen updates, which
+	// must never overwrite tokens another request just refreshed. Nil
+	// writes unconditionally. Ignored when creating a session.
+	IfMatch []byte
 
 	// Index keys, for stores that implement Index.
 	Provider string // the provider's name

@@ -112,6 +112,7 @@ var cases = []struct {
 	{name: "SaveNewTwice", run: testSaveNewTwice},
 	{name: "Update", run: testUpdate},
 	{name: "UpdateMovesExpiry", needs: serverSide, why: forgets, run: testUpdateMovesExpiry},
+	{name: "UpdateIfMatch", needs: serverSide, why: keeps, run: testUpdateIfMatch},
 	{name: "UpdateDeleted", needs: serverSide, why: forgets, run: testUpdateDeleted},
 	{name: "UpdateExpired", needs: serverSide, why: forgets, run: testUpdateExpired},
 	{name: "Expiry", needs: serverSide, why: forgets, run: testExpiry},
@@ -324,6 +325,35 @@ func testUpdate(t *testing.T, e *env) {
 		}
 		e.wantData(t, got, data)
 		tok = got
+	}
+}
+
+// testUpdateIfMatch: a conditional update writes only over the data it was
+// based on; a stale one fails with ErrConflict and changes nothing.
+func testUpdateIfMatch(t *testing.T, e *env) {
+	tok := e.saveNew(t, alice, "v1", longTTL)
+	cond := e.rec(alice, "v2", longTTL)
+	cond.IfMatch = []byte("v1")
+	e.save(t, tok, cond)
+	e.wantData(t, tok, "v2")
+
+	stale := e.rec(alice, "v3", longTTL)
+	stale.IfMatch = []byte("v1") // based on data that was replaced meanwhile
+	if _, err := e.s.Save(t.Context(), tok, stale); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale conditional Save = %v, want ErrConflict", err)
+	}
+	e.wantData(t, tok, "v2")
+
+	// Unconditional updates and conditional ones on a deleted session.
+	e.save(t, tok, e.rec(alice, "v4", longTTL))
+	e.wantData(t, tok, "v4")
+	if err := e.s.Delete(t.Context(), tok); err != nil {
+		t.Fatalf("Delete = %v", err)
+	}
+	gone := e.rec(alice, "v5", longTTL)
+	gone.IfMatch = []byte("v4")
+	if _, err := e.s.Save(t.Context(), tok, gone); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("conditional Save of a deleted session = %v, want ErrNotFound", err)
 	}
 }
 
