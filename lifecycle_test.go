@@ -771,3 +771,29 @@ func TestServerSideStoreHoldsNoReadableTokens(t *testing.T) {
 		t.Fatal("the store's data holds the access token in clear")
 	}
 }
+
+// TestAccessTokenWithExpiry: the expiry is the provider's expires_in,
+// measured on the configured clock, and moves with a refresh.
+func TestAccessTokenWithExpiry(t *testing.T) {
+	t.Parallel()
+	l := newLifecycleApp(t, withOP(func(o *ginauthtest.Options) { o.TokenTTL = 10 * time.Minute }))
+	l.router.GET("/test/expiry", l.auth.RequireAuth(ginauth.API), func(c *gin.Context) {
+		_, exp, err := l.auth.AccessTokenWithExpiry(c)
+		if err != nil {
+			c.String(http.StatusServiceUnavailable, err.Error())
+			return
+		}
+		c.String(http.StatusOK, exp.UTC().Format(time.RFC3339))
+	})
+	b := l.browser()
+	b.mustSignIn()
+	want := l.clock.Now().Add(10 * time.Minute).UTC().Format(time.RFC3339)
+	if r := b.get("/test/expiry"); r.status != http.StatusOK || r.body != want {
+		t.Fatalf("expiry %d %q, want %q", r.status, r.body, want)
+	}
+	l.clock.Advance(9*time.Minute + 30*time.Second) // within the 60 s margin: refreshed
+	want = l.clock.Now().Add(10 * time.Minute).UTC().Format(time.RFC3339)
+	if r := b.get("/test/expiry"); r.status != http.StatusOK || r.body != want {
+		t.Fatalf("after refresh: expiry %d %q, want %q", r.status, r.body, want)
+	}
+}

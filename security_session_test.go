@@ -794,3 +794,22 @@ func TestTM1_TamperedOrSwappedTokensCookie(t *testing.T) {
 		t.Fatalf("revocation calls %d, want 2 (refresh and access token)", got)
 	}
 }
+
+// TestSessionRefusedWhenProviderIssuerChanges: a session names its
+// provider and issuer; an instance whose provider of that name has another
+// issuer (or that has no such provider) refuses it, although the cookie
+// opens with the shared secrets.
+func TestSessionRefusedWhenProviderIssuerChanges(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	b := a.browser()
+	b.mustSignIn()
+	cookie := sessionCookieName + "=" + b.cookie(sessionCookieName)
+	if r := a.anonGet(t, "/api/me", cookie); r.status != http.StatusOK {
+		t.Fatalf("control: /api/me %d", r.status)
+	}
+	other := newTestApp(t) // same secrets, provider "test" at another issuer
+	if r := other.anonGet(t, "/api/me", cookie); r.status != http.StatusUnauthorized {
+		t.Fatalf("/api/me on an instance whose provider has another issuer: %d %s", r.status, r.body)
+	}
+}

@@ -82,6 +82,11 @@ func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 	if a.revoked.refused(&l.Session, now) {
 		return nil, nil
 	}
+	// A session of a provider no longer configured, or whose issuer
+	// changed, is not honoured.
+	if p, ok := a.providers[l.Provider]; !ok || p.Issuer() != l.User.Issuer {
+		return nil, nil
+	}
 	if touch && now.Sub(l.LastSeen) >= a.touchEach {
 		l.LastSeen = now
 		err := a.saveSession(c, l)

@@ -36,23 +36,30 @@ var (
 // makes it fail within the provider timeout (errors.Is ErrProviderUnavailable)
 // and leaves the session as it was, so the next request retries.
 func (a *Auth) AccessToken(c *gin.Context) (string, error) {
+	tok, _, err := a.AccessTokenWithExpiry(c)
+	return tok, err
+}
+
+// AccessTokenWithExpiry is AccessToken that also returns when the access
+// token expires (zero when the provider did not say).
+func (a *Auth) AccessTokenWithExpiry(c *gin.Context) (string, time.Time, error) {
 	l := loadedFrom(c)
 	if l == nil {
 		var err error
 		if l, err = a.loadSession(c, false); err != nil {
-			return "", err
+			return "", time.Time{}, err
 		}
 		if l == nil {
-			return "", ErrNotSignedIn
+			return "", time.Time{}, ErrNotSignedIn
 		}
 	}
 	tok, err := a.tokensOf(l)
 	if err != nil {
 		a.endLoaded(c, l)
-		return "", fmt.Errorf("%w: session tokens unreadable", ErrSessionEnded)
+		return "", time.Time{}, fmt.Errorf("%w: session tokens unreadable", ErrSessionEnded)
 	}
 	if a.fresh(tok) {
-		return tok.AccessToken, nil
+		return tok.AccessToken, tok.Expiry, nil
 	}
 	fresh, err := a.refreshed(c.Request.Context(), l, tok)
 	switch {
@@ -63,21 +70,21 @@ func (a *Auth) AccessToken(c *gin.Context) (string, error) {
 		errors.Is(err, providers.ErrInvalidToken) && !errors.Is(err, providers.ErrUnavailable):
 		a.log.Warn("ginauth: refresh refused; session ended", "provider", l.Provider, "err", err)
 		a.endLoaded(c, l)
-		return "", fmt.Errorf("%w: %w", ErrSessionEnded, err)
+		return "", time.Time{}, fmt.Errorf("%w: %w", ErrSessionEnded, err)
 	case err != nil:
 		a.log.Warn("ginauth: refresh failed; session kept", "provider", l.Provider, "err", err)
-		return "", err
+		return "", time.Time{}, err
 	}
 	if fresh != tok {
 		l.setTokens(fresh)
 		if err := a.saveSession(c, l); err != nil {
 			if errors.Is(err, errSessionGone) {
-				return "", fmt.Errorf("%w: %w", ErrSessionEnded, err)
+				return "", time.Time{}, fmt.Errorf("%w: %w", ErrSessionEnded, err)
 			}
-			return "", err
+			return "", time.Time{}, err
 		}
 	}
-	return fresh.AccessToken, nil
+	return fresh.AccessToken, fresh.Expiry, nil
 }
 
 // fresh reports whether tok's access token outlives the refresh margin.

@@ -74,7 +74,7 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 
 	h := &handlers{auth: auth, dev: cfg.Dev}
 	for _, p := range list {
-		h.buttons = append(h.buttons, providerButton{DisplayName: p.DisplayName(), Action: authPath + "/signin/" + p.Name()})
+		h.buttons = append(h.buttons, providerButton{Name: p.Name(), DisplayName: p.DisplayName(), Action: authPath + "/signin/" + p.Name()})
 	}
 
 	r := gin.New()
@@ -86,6 +86,7 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 
 	r.GET("/", auth.LoadSession(), h.index)
 	r.GET("/healthz", healthz)
+	r.GET(appScriptPath, serveAppScript)
 
 	browser := r.Group("", auth.RequireAuth(ginauth.Browser))
 	browser.GET("/me", h.me)
@@ -93,8 +94,7 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 
 	api := r.Group("/api", auth.RequireAuth(ginauth.API))
 	api.GET("/me", apiMe)
-	// GET /api/token (DESIGN.md) needs auth.AccessToken, which arrives with
-	// token refresh in a later issue; it is left out until then.
+	api.GET("/token", apiToken(auth.AccessTokenWithExpiry))
 
 	return r, nil
 }

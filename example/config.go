@@ -135,11 +135,16 @@ func parseConfig(getenv func(string) string) (config, error) {
 			Scopes:       scopes,
 		}
 	}
+	// RP-initiated logout: signing out also ends the provider's session,
+	// when its discovery document advertises an end_session_endpoint.
 	switch env("OIDC_END_SESSION") {
 	case "", "0":
 	case "1":
-		// RP-initiated logout arrives in a later issue.
-		cfg.Warnings = append(cfg.Warnings, "OIDC_END_SESSION=1 is not supported yet: signing out ends the local session only")
+		if cfg.OIDC != nil {
+			cfg.OIDC.EndSession = true
+		} else {
+			cfg.Warnings = append(cfg.Warnings, "OIDC_END_SESSION=1 has no effect without OIDC_ISSUER: it applies to the generic provider \"oidc\" only")
+		}
 	default:
 		fail("OIDC_END_SESSION must be 0 or 1")
 	}

@@ -118,6 +118,9 @@ func TestParseConfig(t *testing.T) {
 				!slices.Equal(o.Scopes, []string{"groups", "offline_access"}) {
 				t.Fatalf("OIDC = %+v", o)
 			}
+			if o.EndSession {
+				t.Error("OIDC_END_SESSION=0 turned EndSession on")
+			}
 			if cfg.Dev || len(cfg.Warnings) != 1 { // the random secret only
 				t.Errorf("Dev = %v, warnings %q; want no development provider", cfg.Dev, cfg.Warnings)
 			}
@@ -127,9 +130,22 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("OIDC = %+v", cfg.OIDC)
 			}
 		}},
-		{"OIDC_END_SESSION=1 is a warning", map[string]string{"OIDC_ISSUER": "https://idp.example.com", "OIDC_CLIENT_ID": "app", "OIDC_END_SESSION": "1"}, func(t *testing.T, cfg config) {
-			if !hasWarning(cfg, "OIDC_END_SESSION=1 is not supported yet") {
+		{"OIDC_END_SESSION=1", map[string]string{"OIDC_ISSUER": "https://idp.example.com", "OIDC_CLIENT_ID": "app", "OIDC_END_SESSION": "1"}, func(t *testing.T, cfg config) {
+			if cfg.OIDC == nil || !cfg.OIDC.EndSession {
+				t.Errorf("OIDC = %+v; want EndSession", cfg.OIDC)
+			}
+			if hasWarning(cfg, "OIDC_END_SESSION") {
 				t.Errorf("warnings = %q", cfg.Warnings)
+			}
+		}},
+		{"OIDC_END_SESSION unset", map[string]string{"OIDC_ISSUER": "https://idp.example.com", "OIDC_CLIENT_ID": "app"}, func(t *testing.T, cfg config) {
+			if cfg.OIDC == nil || cfg.OIDC.EndSession {
+				t.Errorf("OIDC = %+v; want no EndSession", cfg.OIDC)
+			}
+		}},
+		{"OIDC_END_SESSION=1 without OIDC warns", map[string]string{"GOOGLE_CLIENT_ID": "gid", "GOOGLE_CLIENT_SECRET": "gsecret", "OIDC_END_SESSION": "1"}, func(t *testing.T, cfg config) {
+			if cfg.OIDC != nil || !hasWarning(cfg, "OIDC_END_SESSION=1 has no effect without OIDC_ISSUER") {
+				t.Errorf("OIDC = %+v, warnings = %q", cfg.OIDC, cfg.Warnings)
 			}
 		}},
 		{"Google", map[string]string{"GOOGLE_CLIENT_ID": "gid", "GOOGLE_CLIENT_SECRET": "gsecret"}, func(t *testing.T, cfg config) {

@@ -14,6 +14,12 @@ import (
 // user (alice: groups admin and staff; bob: staff; carol: no groups), with no
 // password. The app reaches it exactly like a real provider: providers.OIDC
 // fetches discovery, keys and tokens over HTTP from <GINAUTH_URL>/dev-oidc.
+//
+// Signing out also ends the user's session at the development provider
+// (RP-initiated logout, EndSession): the browser visits its end_session
+// endpoint and comes back through <GINAUTH_URL>/auth/signout/complete to the
+// callbackUrl, so the example shows the round trip that OIDC_END_SESSION=1
+// turns on for a real provider.
 const (
 	devPath        = "/dev-oidc"
 	devName        = "dev"
@@ -38,6 +44,7 @@ func devProvider(baseURL string) (*ginauthtest.Provider, *providers.OIDCProvider
 		ClientID:     op.ClientID(),
 		ClientSecret: op.ClientSecret(),
 		Scopes:       []string{"profile", "email"},
+		EndSession:   true,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("development provider: %w", err)

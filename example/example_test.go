@@ -82,7 +82,7 @@ func startApp(t *testing.T, env map[string]string) (base string, logs *syncBuffe
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
-	if srv.URL != cfg.BaseURL {
+	if _, public := env["GINAUTH_URL"]; !public && srv.URL != cfg.BaseURL {
 		t.Fatalf("server URL %s != BaseURL %s", srv.URL, cfg.BaseURL)
 	}
 	return srv.URL, logs
@@ -235,6 +235,69 @@ func (b *browser) apiMe() (int, map[string]json.RawMessage) {
 	return resp.StatusCode, m
 }
 
+// apiToken fetches /api/token and returns the status, the decoded object
+// and the body.
+func (b *browser) apiToken() (int, map[string]json.RawMessage, string) {
+	b.t.Helper()
+	resp, body := b.get("/api/token")
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		b.t.Errorf("/api/token Content-Type = %q", ct)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		b.t.Errorf("/api/token Cache-Control = %q; want no-store", cc)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		b.t.Fatalf("/api/token body %q: %v", body, err)
+	}
+	return resp.StatusCode, m, body
+}
+
+// checkScripts checks the signed-out home page's script parts: the script
+// sign-in button, the client and app scripts (served as JavaScript), and a
+// CSP that allows them and nothing inline.
+func checkScripts(t *testing.T, b *browser, resp *http.Response, home string) {
+	t.Helper()
+	for _, want := range []string{
+		`<button type="button" id="js-signin" data-provider="dev" hidden>`,
+		`<p id="js-session" data-state="loading" hidden>`,
+		`<script src="/auth/client.js?v=`,
+		`<script src="` + appScriptURL + `"></script>`,
+	} {
+		if !strings.Contains(home, want) {
+			t.Errorf("home page lacks %s:\n%s", want, home)
+		}
+	}
+	if strings.Contains(home, "<script>") {
+		t.Error("home page has an inline script")
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	directives := map[string]string{}
+	for _, d := range strings.Split(csp, ";") {
+		name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
+		directives[name] = value
+	}
+	for name, want := range map[string]string{"default-src": "'none'", "script-src": "'self'", "connect-src": "'self'"} {
+		if got := directives[name]; got != want {
+			t.Errorf("CSP %q: %s is %q; want exactly %q", csp, name, got, want)
+		}
+	}
+	m := regexp.MustCompile(`<script src="(/auth/client\.js\?v=[0-9a-f]+)">`).FindStringSubmatch(home)
+	if m == nil {
+		t.Fatal("no client script URL in the home page")
+	}
+	for _, u := range []string{m[1], appScriptURL} {
+		r, body := b.get(u)
+		if r.StatusCode != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/javascript") ||
+			!strings.Contains(r.Header.Get("Cache-Control"), "immutable") || !strings.Contains(body, "ginauth") {
+			t.Errorf("GET %s = %d %q %q", u, r.StatusCode, r.Header.Get("Content-Type"), r.Header.Get("Cache-Control"))
+		}
+	}
+	if r, _ := b.get(appScriptPath); r.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("GET %s without its version: Cache-Control %q; want no-cache", appScriptPath, r.Header.Get("Cache-Control"))
+	}
+}
+
 func TestEndToEnd(t *testing.T) {
 	base, logs := startApp(t, nil)
 
@@ -250,6 +313,10 @@ func TestEndToEnd(t *testing.T) {
 	if code, m := anon.apiMe(); code != http.StatusUnauthorized || string(m["error"]) != `"unauthenticated"` {
 		t.Errorf("signed-out /api/me = %d %v", code, m)
 	}
+	if code, m, _ := anon.apiToken(); code != http.StatusUnauthorized || string(m["error"]) != `"unauthenticated"` {
+		t.Errorf("signed-out /api/token = %d %v", code, m)
+	}
+	checkScripts(t, anon, resp, home)
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, path := range []string{"/me", "/admin"} {
 		r, err := noFollow.Get(base + path)
@@ -288,6 +355,25 @@ func TestEndToEnd(t *testing.T) {
 	if resp, body := alice.get("/admin"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Welcome, Alice Admin") {
 		t.Errorf("alice /admin = %d:\n%s", resp.StatusCode, body)
 	}
+	// /api/token: the access token's session, never the token.
+	code, tok, body := alice.apiToken()
+	if code != http.StatusOK {
+		t.Fatalf("/api/token = %d %s", code, body)
+	}
+	if len(tok) != 1 || tok["expiresAt"] == nil {
+		t.Errorf("/api/token body %s; want exactly {\"expiresAt\": ...}", body)
+	}
+	var expiresAt string
+	if err := json.Unmarshal(tok["expiresAt"], &expiresAt); err != nil {
+		t.Errorf("/api/token expiresAt %s: %v", tok["expiresAt"], err)
+	} else if at, err := time.Parse(time.RFC3339, expiresAt); err != nil || !at.After(time.Now()) {
+		t.Errorf("/api/token expiresAt %q is not a future RFC 3339 time (%v)", expiresAt, err)
+	}
+	for _, leak := range []string{"token\"", "eyJ", "access", "refresh"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("/api/token body %s contains %q", body, leak)
+		}
+	}
 	if resp, body := alice.get("/me"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Alice Admin") || !strings.Contains(body, "This session ends at") {
 		t.Errorf("alice /me = %d:\n%s", resp.StatusCode, body)
 	}
@@ -301,6 +387,16 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if code, _ := alice.apiMe(); code != http.StatusUnauthorized {
 		t.Errorf("/api/me after sign-out = %d; want 401", code)
+	}
+	if code, _, _ := alice.apiToken(); code != http.StatusUnauthorized {
+		t.Errorf("/api/token after sign-out = %d; want 401", code)
+	}
+	// The development provider ends its own session too (RP-initiated
+	// logout): the sign-out went through its end_session endpoint and back.
+	for _, want := range []string{"path=/dev-oidc/end_session", "path=/auth/signout/complete"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("sign-out did not go through the provider's logout: no %q in the request log", want)
+		}
 	}
 
 	// bob (staff only) signs in with the CSRF-protected button: no admin.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -18,19 +19,28 @@ type handlers struct {
 
 // index is public: it shows sign-in buttons, or the user and a sign-out
 // button. It runs after auth.LoadSession, so the CSRF token is bound to the
-// current session (if any) as the POST routes expect.
+// current session (if any) as the POST routes expect. Besides the forms, one
+// sign-in button (for the first provider) and one sign-out button use
+// ginauth's browser client (auth.ClientScriptURL) through the app's own
+// script (appScriptPath), which also shows what the client's getSession()
+// returns.
 func (h *handlers) index(c *gin.Context) {
 	data := pageData{
-		Title:       "Home",
-		Dev:         h.dev,
-		CSRFToken:   h.auth.CSRFToken(c),
-		CallbackURL: "/",
+		Title:           "Home",
+		Dev:             h.dev,
+		CSRFToken:       h.auth.CSRFToken(c),
+		CallbackURL:     "/",
+		ClientScriptURL: h.auth.ClientScriptURL(),
+		AppScriptURL:    appScriptURL,
 	}
 	if u, ok := ginauth.UserFrom(c); ok {
 		data.User = &u
 		data.Action = authPath + "/signout"
 	} else {
 		data.Providers = h.buttons
+		if len(h.buttons) > 0 {
+			data.ScriptSignIn = &h.buttons[0]
+		}
 	}
 	renderPage(c, http.StatusOK, "index", data)
 }
@@ -70,6 +80,61 @@ func apiMe(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, meJSON{Sub: u.Subject, Name: u.Name, Email: u.Email, Provider: u.Provider, Groups: groups})
+}
+
+// tokenJSON is the body of GET /api/token: when the access token expires,
+// never the token itself.
+type tokenJSON struct {
+	ExpiresAt string `json:"expiresAt"` // RFC 3339, UTC
+}
+
+// apiToken serves GET /api/token behind RequireAuth(API). It gets the
+// provider access token through accessToken (auth.AccessTokenWithExpiry), refreshed
+// when it is about to expire, as a handler that calls a provider API would,
+// and answers:
+//
+//   - 200 {"expiresAt": RFC 3339} without the token;
+//   - 401 when signed out, or when the provider refused the refresh and the
+//     session ended (ginauth.ErrSessionEnded: ginauth has cleared the
+//     cookies; the client signs in again);
+//   - 503 when the provider or the session store is unavailable: the
+//     session stays, and a later request retries;
+//   - 500 otherwise.
+//
+// When the provider gave no lifetime, expiresAt is the session's end.
+func apiToken(accessToken func(*gin.Context) (string, time.Time, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
+		_, expiry, err := accessToken(c)
+		switch {
+		case err == nil:
+		case errors.Is(err, ginauth.ErrNotSignedIn), errors.Is(err, ginauth.ErrSessionEnded):
+			c.Header("WWW-Authenticate", `Cookie realm="ginauth"`)
+			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "unauthenticated"})
+			return
+		case errors.Is(err, ginauth.ErrProviderUnavailable):
+			c.Header("Retry-After", "5")
+			c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "provider_unavailable"})
+			return
+		case errors.Is(err, ginauth.ErrStoreUnavailable):
+			c.Header("Retry-After", "5")
+			c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "session_store_unavailable"})
+			return
+		default:
+			_ = c.Error(err)
+			c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal"})
+			return
+		}
+		if expiry.IsZero() {
+			s, ok := ginauth.SessionFrom(c)
+			if !ok { // only without RequireAuth in front
+				c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "unauthenticated"})
+				return
+			}
+			expiry = s.ExpiresAt()
+		}
+		c.JSON(http.StatusOK, tokenJSON{ExpiresAt: expiry.UTC().Format(time.RFC3339)})
+	}
 }
 
 // healthz reports that the process serves requests.

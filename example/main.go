@@ -10,9 +10,10 @@
 // start. A configuration error exits with status 2, a server failure
 // (including an unreachable Redis) with status 1.
 //
-// Routes: / (public), /me (browser-protected), /api/me (API-protected),
-// /admin (browser-protected, groups must contain admin), /healthz, and the
-// auth routes under /auth.
+// Routes: / (public), /me (browser-protected), /api/me and /api/token
+// (API-protected), /admin (browser-protected, groups must contain admin),
+// /healthz, /static/app.js (the home page's script), and the auth routes
+// under /auth.
 package main
 
 import (

@@ -10,8 +10,11 @@ import (
 	"github.com/ginauth/ginauth"
 )
 
-// pageTemplates are the app's pages. html/template escapes every value; the
-// pages have no scripts.
+// pageTemplates are the app's pages. html/template escapes every value. Only
+// the home page has scripts, and no inline ones: ginauth's client script and
+// the app's own (static/app.js), both same-origin files, so the
+// Content-Security-Policy allows script-src 'self' and nothing else. The
+// script buttons are hidden until app.js shows them.
 var pageTemplates = template.Must(template.New("pages").Parse(`
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -55,8 +58,14 @@ dt{font-weight:600}
 {{if .User}}<p>You are signed in.</p>
 {{template "user" .User}}
 {{template "signout-form" .}}
+<p><button type="button" id="js-signout" hidden>Sign out with the client script (also revokes the tokens)</button></p>
 {{else}}<p>You are signed out.</p>
-{{template "signin-forms" .}}{{end}}
+{{template "signin-forms" .}}
+{{with .ScriptSignIn}}<p><button type="button" id="js-signin" data-provider="{{.Name}}" hidden>Sign in with {{.DisplayName}} through the client script</button></p>{{end}}
+{{end}}<p id="js-session" data-state="loading" hidden></p>
+<p id="js-error" class="error" role="alert" hidden></p>
+<script src="{{.ClientScriptURL}}"></script>
+<script src="{{.AppScriptURL}}"></script>
 {{template "foot"}}{{end}}
 
 {{define "me"}}{{template "head" .}}<h1>Me</h1>
@@ -86,6 +95,7 @@ dt{font-weight:600}
 
 // providerButton is one sign-in form.
 type providerButton struct {
+	Name        string // the provider's name (for the client script's signIn)
 	DisplayName string
 	Action      string // the provider's sign-in route
 }
@@ -103,8 +113,21 @@ type pageData struct {
 	CallbackURL string
 	Action      string // the sign-out form's action
 
+	// The home page's scripts: ginauth's client and the app's own, and the
+	// provider of its script sign-in button.
+	ClientScriptURL string
+	AppScriptURL    string
+	ScriptSignIn    *providerButton
+
 	Message string
 }
+
+// contentSecurityPolicy is the pages' CSP: same-origin script files (no
+// inline script, no eval) and same-origin fetch (the client script's calls to
+// /auth), inline styles, nothing else; no framing. It sets no form-action:
+// Chromium applies it to the redirects that follow a form submission too,
+// and a sign-in form's redirect goes to the provider's origin.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
 
 // renderPage writes the named template with status. The page is rendered
 // into a buffer first, so a template error never sends half a page.
@@ -120,7 +143,7 @@ func renderPage(c *gin.Context, status int, name string, data pageData) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 

@@ -29,12 +29,17 @@ func redisSessionKeys(t *testing.T, srv *redistest.Server) []string {
 
 // TestEndToEndRedis: two instances of the example on one Redis, with the
 // same secret: a session made on one works on the other, lives in Redis (the
-// cookie is a small sealed ID), and signing out on either ends it on both.
+// cookie is a small sealed ID), and signing out on one ends it on both.
 func TestEndToEndRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	env := map[string]string{"GINAUTH_REDIS_URL": srv.URL()}
 	baseA, logsA := startApp(t, env)
-	baseB, _ := startApp(t, env)
+	// Instances behind a load balancer share the public URL, hence one
+	// provider: B's "dev" provider is A's development provider (issuer
+	// <baseA>/dev-oidc). ginauth refuses sessions whose issuer is not the
+	// configured one, so B with a development provider of its own would
+	// (rightly) refuse A's sessions.
+	baseB, _ := startApp(t, map[string]string{"GINAUTH_REDIS_URL": srv.URL(), "GINAUTH_URL": baseA})
 
 	alice := newBrowser(t, baseA)
 	page := alice.signInWithLink("alice")
@@ -68,15 +73,29 @@ func TestEndToEndRedis(t *testing.T) {
 		t.Errorf("/admin on B = %d", resp.StatusCode)
 	}
 
-	// Sign out on B: the session ends on A too, and leaves Redis.
-	_, home := onB.get("/")
-	f := findForm(t, home, "/auth/signout", "Sign out")
-	resp, page := onB.post(f.action, f.fields)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "You are signed out") {
-		t.Fatalf("sign-out on B ended with %d at %s", resp.StatusCode, resp.Request.URL)
+	// Sign out on A: the session ends on B too, and leaves Redis. (On A:
+	// the sign-out also ends alice's session at the development provider,
+	// and each instance has its own, with its own issuer and keys; B's would
+	// refuse A's ID token. Instances behind a load balancer share one real
+	// provider.)
+	// A copy of the cookies taken before shows that the session ended in
+	// Redis, not only in this browser.
+	copied := newBrowser(t, baseB)
+	copied.c.Jar.SetCookies(u, alice.c.Jar.Cookies(u))
+	if code, _ := copied.apiMe(); code != http.StatusOK {
+		t.Fatalf("/api/me on B with a copy of the cookies = %d; want 200", code)
 	}
-	if code, _ := alice.apiMe(); code != http.StatusUnauthorized {
-		t.Errorf("/api/me on A after signing out on B = %d; want 401", code)
+	_, home := alice.get("/")
+	f := findForm(t, home, "/auth/signout", "Sign out")
+	resp, page := alice.post(f.action, f.fields)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "You are signed out") {
+		t.Fatalf("sign-out on A ended with %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	if code, _ := onB.apiMe(); code != http.StatusUnauthorized {
+		t.Errorf("/api/me on B after signing out on A = %d; want 401", code)
+	}
+	if code, _ := copied.apiMe(); code != http.StatusUnauthorized {
+		t.Errorf("/api/me on B with a copy of the signed-out cookies = %d; want 401", code)
 	}
 	if keys := redisSessionKeys(t, srv); len(keys) != 0 {
 		t.Errorf("session keys after sign-out: %q", keys)

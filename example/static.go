@@ -1,0 +1,48 @@
+package main
+
+import (
+	"crypto/sha256"
+	_ "embed" // the home page's script
+	"encoding/hex"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// appScript is the home page's script: the buttons that use ginauth's
+// browser client, and the session as the client sees it. It is a file, not
+// inline, so that the pages' CSP can say script-src 'self'.
+//
+//go:embed static/app.js
+var appScript []byte
+
+// appScriptPath serves appScript; appScriptURL adds its content hash, so
+// that the page always loads the current version and browsers may cache it
+// for a year.
+const appScriptPath = "/static/app.js"
+
+var (
+	appScriptVersion = func() string {
+		sum := sha256.Sum256(appScript)
+		return hex.EncodeToString(sum[:8])
+	}()
+	appScriptURL = appScriptPath + "?v=" + appScriptVersion
+)
+
+// serveAppScript serves appScript: immutable when asked for its current
+// version, revalidated at every use otherwise.
+func serveAppScript(c *gin.Context) {
+	etag := `"` + appScriptVersion + `"`
+	if c.Query("v") == appScriptVersion {
+		c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		c.Header("Cache-Control", "no-cache")
+	}
+	c.Header("ETag", etag)
+	c.Header("X-Content-Type-Options", "nosniff")
+	if c.GetHeader("If-None-Match") == etag {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Data(http.StatusOK, "text/javascript; charset=utf-8", appScript)
+}
