@@ -797,3 +797,43 @@ func TestAccessTokenWithExpiry(t *testing.T) {
 		t.Fatalf("after refresh: expiry %d %q, want %q", r.status, r.body, want)
 	}
 }
+
+// TestAbortUnauthenticatedAfterRefusedRefresh: when the provider refuses
+// the refresh (RF-1), AbortUnauthenticated answers as RequireAuth would in
+// the group's mode: 401 JSON for an API, the sign-in page for a browser.
+func TestAbortUnauthenticatedAfterRefusedRefresh(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []ginauth.Mode{ginauth.API, ginauth.Browser} {
+		l := newLifecycleApp(t, withOP(func(o *ginauthtest.Options) { o.TokenTTL = 5 * time.Minute }))
+		l.router.GET("/test/call-provider", l.auth.RequireAuth(mode), func(c *gin.Context) {
+			if _, err := l.auth.AccessToken(c); err != nil {
+				if errors.Is(err, ginauth.ErrSessionEnded) {
+					l.auth.AbortUnauthenticated(c)
+					return
+				}
+				c.String(http.StatusServiceUnavailable, "provider unavailable")
+				return
+			}
+			c.String(http.StatusOK, "called")
+		})
+		b := l.browser()
+		b.mustSignIn()
+		l.op.SetBehavior(ginauthtest.Behavior{RefreshError: "invalid_grant"})
+		l.clock.Advance(5 * time.Minute)
+		r := b.get("/test/call-provider")
+		switch mode {
+		case ginauth.API:
+			if r.status != http.StatusUnauthorized || r.body != `{"error":"unauthenticated"}` || r.header.Get("WWW-Authenticate") == "" {
+				t.Errorf("API: %d %q", r.status, r.body)
+			}
+		case ginauth.Browser:
+			want := l.base + "/auth/signin?callbackUrl=%2Ftest%2Fcall-provider"
+			if r.status != http.StatusFound || r.location() != want {
+				t.Errorf("browser: %d %q, want 302 to %s", r.status, r.location(), want)
+			}
+		}
+		if b.signedIn() {
+			t.Errorf("mode %d: still signed in after the refused refresh", mode)
+		}
+	}
+}

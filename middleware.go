@@ -36,20 +36,42 @@ func (a *Auth) RequireAuth(mode Mode) gin.HandlerFunc {
 			return
 		}
 		if l == nil {
-			if mode == API {
-				c.Header("WWW-Authenticate", `Cookie realm="ginauth"`)
-				a.abort(c, mode, http.StatusUnauthorized, "unauthenticated")
-				return
-			}
-			c.Header("Cache-Control", "no-store")
-			c.Redirect(http.StatusFound, a.url("/signin")+"?callbackUrl="+url.QueryEscape(c.Request.URL.RequestURI()))
-			c.Abort()
+			a.unauthenticated(c, mode)
 			return
 		}
 		l.mode = mode
 		attach(c, l)
 		c.Next()
 	}
+}
+
+// unauthenticated answers a request without a valid session: 401 JSON with
+// WWW-Authenticate in API mode, a 302 to the sign-in page carrying the
+// original path as callbackUrl in browser mode.
+func (a *Auth) unauthenticated(c *gin.Context, mode Mode) {
+	if mode == API {
+		c.Header("WWW-Authenticate", `Cookie realm="ginauth"`)
+		a.abort(c, mode, http.StatusUnauthorized, "unauthenticated")
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Redirect(http.StatusFound, a.url("/signin")+"?callbackUrl="+url.QueryEscape(c.Request.URL.RequestURI()))
+	c.Abort()
+}
+
+// AbortUnauthenticated ends the request as RequireAuth does for a request
+// without a session, in the mode of the RequireAuth in front of the handler
+// (API when there is none): 401 JSON for APIs, a redirect to the sign-in page
+// for browsers. Use it when AccessToken reports ErrSessionEnded or
+// ErrNotSignedIn.
+func (a *Auth) AbortUnauthenticated(c *gin.Context) {
+	mode := API
+	// The request context keeps the session RequireAuth attached, even
+	// after AccessToken ended it.
+	if l := loadedFromContext(c.Request.Context()); l != nil && l.mode != 0 {
+		mode = l.mode
+	}
+	a.unauthenticated(c, mode)
 }
 
 // LoadSession returns middleware that attaches the session when the request
