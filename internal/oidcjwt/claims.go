@@ -64,19 +64,10 @@ type Claims struct {
 // nonce. A claim of the wrong type fails like a wrong value. payload must
 // already be signature-verified (RemoteKeySet.Verify).
 func ValidateIDToken(payload []byte, e IDTokenExpectations) (*Claims, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &m); err != nil || m == nil {
-		return nil, tokenError(ErrMalformed, "payload is not a JSON object")
+	m, now, skew, err := parseClaims(payload, e.Now, e.Skew)
+	if err != nil {
+		return nil, err
 	}
-	now := e.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	skew := e.Skew
-	if skew <= 0 {
-		skew = DefaultSkew
-	}
-	skew = min(skew, MaxSkew)
 	maxAge := e.MaxIATAge
 	if maxAge <= 0 {
 		maxAge = DefaultMaxIATAge
@@ -178,6 +169,23 @@ func ValidateIDToken(payload []byte, e IDTokenExpectations) (*Claims, error) {
 		}
 	}
 	return c, nil
+}
+
+// parseClaims decodes a payload that must be a JSON object and resolves the
+// validation time (time.Now() when zero) and the skew (DefaultSkew when not
+// positive, at most MaxSkew).
+func parseClaims(payload []byte, now time.Time, skew time.Duration) (map[string]json.RawMessage, time.Time, time.Duration, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &m); err != nil || m == nil {
+		return nil, now, skew, tokenError(ErrMalformed, "payload is not a JSON object")
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if skew <= 0 {
+		skew = DefaultSkew
+	}
+	return m, now, min(skew, MaxSkew), nil
 }
 
 // stringClaim returns the claim name when it is present and a JSON string.

@@ -37,19 +37,10 @@ type LogoutClaims struct {
 // MaxAge, exp present and not past, jti present, the events claim holding
 // the back-channel logout event as a JSON object, no nonce, and sub or sid.
 func ValidateLogoutToken(payload []byte, e LogoutExpectations) (*LogoutClaims, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &m); err != nil || m == nil {
-		return nil, tokenError(ErrMalformed, "payload is not a JSON object")
+	m, now, skew, err := parseClaims(payload, e.Now, e.Skew)
+	if err != nil {
+		return nil, err
 	}
-	now := e.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	skew := e.Skew
-	if skew <= 0 {
-		skew = DefaultSkew
-	}
-	skew = min(skew, MaxSkew)
 	maxAge := e.MaxAge
 	if maxAge <= 0 {
 		maxAge = DefaultLogoutTokenMaxAge
