@@ -160,3 +160,45 @@ func FuzzValidateIDToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidateLogoutToken: random payloads never panic; an accepted token
+// satisfies every rule of Back-Channel Logout 1.0 §2.4.
+func FuzzValidateLogoutToken(f *testing.F) {
+	now := testStart
+	e := LogoutExpectations{Issuer: testIssuer, ClientID: testClientID, Now: now}
+	good := map[string]any{
+		"iss": testIssuer, "aud": testClientID, "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
+		"jti": "j1", "sid": "s1", "events": map[string]any{BackChannelLogoutEvent: map[string]any{}},
+	}
+	f.Add(mustJSON(f, good))
+	for k, v := range map[string]any{"nonce": "n", "events": "x", "sid": nil, "sub": "", "jti": 1, "aud": []string{testClientID, "x"}} {
+		m := map[string]any{}
+		for gk, gv := range good {
+			m[gk] = gv
+		}
+		m[k] = v
+		f.Add(mustJSON(f, m))
+	}
+	for _, s := range []string{"", "null", "{}", `{"events":{}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		c, err := ValidateLogoutToken(payload, e)
+		if err != nil {
+			if c != nil || !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("claims %v with error %v", c, err)
+			}
+			return
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(payload, &m) != nil {
+			t.Fatal("accepted a payload that is not a JSON object")
+		}
+		if _, nonce := m["nonce"]; nonce || c.JTI == "" || (c.Subject == "" && c.SID == "") || c.Issuer != testIssuer {
+			t.Fatalf("accepted an invalid logout token: %s", payload)
+		}
+		if !c.Expiry.After(now.Add(-MaxSkew)) || c.IssuedAt.After(now.Add(MaxSkew)) {
+			t.Fatalf("accepted a stale logout token: %s", payload)
+		}
+	})
+}
