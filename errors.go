@@ -26,7 +26,7 @@ var (
 	// ErrInvalidBaseURL: BaseURL is not an absolute http(s) origin, or is
 	// plain http on a non-loopback host without InsecureAllowHTTP.
 	ErrInvalidBaseURL = errors.New("ginauth: invalid BaseURL")
-	// ErrInvalidLifetime: a session lifetime out of range.
+	// ErrInvalidLifetime: a session lifetime, or the refresh margin, out of range.
 	ErrInvalidLifetime = errors.New("ginauth: invalid session lifetime")
 	// ErrInvalidRedirectHost: an AllowedRedirectHosts entry is not a plain host.
 	ErrInvalidRedirectHost = errors.New("ginauth: invalid allowed redirect host")

@@ -107,8 +107,9 @@ func (a *Auth) discardFlows(w http.ResponseWriter, r *http.Request, skip string)
 	}
 }
 
-// usedStates remembers consumed flows until they expire. It is bounded: when
-// full, it drops expired entries, and then the oldest half.
+// usedStates remembers consumed flows (and processed logout-token jti
+// values) until they expire. It is bounded: when full, it drops expired
+// entries, and then arbitrary ones down to half its size.
 type usedStates struct {
 	mu sync.Mutex
 	m  map[string]int64

@@ -32,8 +32,17 @@
 //
 // [Auth.Register] mounts the sign-in page, signin/:provider (GET, and POST
 // with a CSRF token), callback/:provider (GET, and POST for form_post),
-// signout (GET shows a confirmation form, POST signs out), signout/complete,
-// session, csrf and providers.
+// signout (GET shows a confirmation form, POST signs out), signout/complete
+// (the return from a provider's end-session endpoint), session, csrf,
+// providers, backchannel-logout/:provider (OpenID Connect Back-Channel
+// Logout) and client.js (the browser client: signIn, signOut, getSession).
+//
+// # Tokens
+//
+// [Auth.AccessToken] returns the provider's access token, refreshed first
+// when it is about to expire (single-flight; across instances with the
+// Redis store). [Auth.SignOut] can revoke the tokens and end the provider's
+// own session; [Auth.SignOutUser] ends every session of a user.
 //
 // # Sessions
 //
