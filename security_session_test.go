@@ -85,6 +85,15 @@ func TestSF1_SignInRenewsSession(t *testing.T) {
 			if !victim.signedIn() {
 				t.Error("the refused sign-out ended the session")
 			}
+			// C0 itself no longer authenticates (cookie store: refused by
+			// this process's revocation list; Redis: its key is deleted).
+			var c0 []string
+			for name, v := range planted {
+				c0 = append(c0, name+"="+v)
+			}
+			if r := a.anonGet(t, "/api/me", strings.Join(c0, "; ")); r.status != http.StatusUnauthorized {
+				t.Errorf("the planted cookie after the victim's sign-in: %d, want 401", r.status)
+			}
 		})
 	}
 }

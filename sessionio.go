@@ -213,7 +213,11 @@ func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
 // new store token, and any session the browser presented is ended first.
 func (a *Auth) startSession(c *gin.Context, provider string, id *providers.Identity) error {
 	if old, _ := a.loadSession(c, false); old != nil {
+		// No fixation: the session the browser presented ends, in the
+		// store and, for the cookie store, in this process's revocation
+		// list, so a planted or copied cookie no longer authenticates.
 		a.deleteStored(c.Request.Context(), old.token)
+		a.revokeSessionID(old)
 	}
 	now := a.now()
 	l := &loaded{auth: a, request: c.Request}
