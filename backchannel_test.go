@@ -299,15 +299,15 @@ func testLogoutBySubject(t *testing.T, sc storeCase) {
 	}
 	l.wantStored(t, "alice", 0)
 	l.wantStored(t, "bob", 1)
-	// A new sign-in 1 ms later, in the same second (sessions keep whole
-	// seconds), works and keeps working.
+	// A new sign-in 1 ms later (creation times are kept to the
+	// millisecond) works and keeps working.
 	l.clock.Advance(time.Millisecond)
 	alice1.mustSignIn()
 	l.clock.Advance(20 * time.Minute) // within the idle timeout
 	if !alice1.signedIn() {
 		t.Fatal("the new session of alice is refused later")
 	}
-	// Another logout of alice, in the second of that sign-in, ends it.
+	// Another logout of alice, 1 ms or more after that sign-in, ends it.
 	l.clock.Advance(time.Millisecond)
 	alice2.mustSignIn()
 	l.clock.Advance(time.Millisecond)
@@ -357,7 +357,7 @@ func testSignOutUser(t *testing.T, sc storeCase) {
 		t.Fatal("bob's session ended")
 	}
 	l.wantStored(t, "alice", 0)
-	// Signing in again 1 ms later, in the same second, works; signing out
+	// Signing in again 1 ms later works; signing out
 	// everywhere again 1 ms after that ends that session too.
 	l.clock.Advance(time.Millisecond)
 	alice2.mustSignIn()

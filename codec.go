@@ -17,7 +17,7 @@ import (
 // decoding slices every string from one input string, so a session costs few
 // allocations.
 
-const codecVersion = 2
+const codecVersion = 3
 
 // maxStringLen bounds one field; a session is bounded by the cookie limits anyway.
 const maxStringLen = 1 << 20
@@ -42,7 +42,7 @@ func encodeCore(s *Session) []byte {
 	}
 	b := make([]byte, 0, n)
 	b = append(b, codecVersion)
-	b = binary.AppendUvarint(b, unixOrZero(s.CreatedAt))
+	b = binary.AppendUvarint(b, unixMilliOrZero(s.CreatedAt))
 	b = binary.AppendUvarint(b, unixOrZero(s.LastSeen))
 	for _, v := range strs {
 		b = appendString(b, v)
@@ -96,6 +96,16 @@ func unixOrZero(t time.Time) uint64 {
 		return 0
 	}
 	return uint64(t.Unix())
+}
+
+// The creation time is kept to the millisecond: revocations ("every session
+// of this user created before now") must tell a session started right after
+// a sign-out from the ones it ended.
+func unixMilliOrZero(t time.Time) uint64 {
+	if t.IsZero() || t.UnixMilli() < 0 || t.UnixMilli() > maxUnix*1000 {
+		return 0
+	}
+	return uint64(t.UnixMilli())
 }
 
 func timeOrZero(v uint64) time.Time {
@@ -156,6 +166,19 @@ func (d *decoder) time() time.Time {
 	return timeOrZero(v)
 }
 
+// timeMilli reads a Unix time in milliseconds written by unixMilliOrZero.
+func (d *decoder) timeMilli() time.Time {
+	v := d.uvarint()
+	if v > maxUnix*1000 {
+		d.err = true
+		return time.Time{}
+	}
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(v))
+}
+
 func (d *decoder) byte() byte {
 	if len(d.s) == 0 {
 		d.err = true
@@ -173,7 +196,7 @@ func decodeCore(data string, s *Session) error {
 		return errCodec
 	}
 	d := decoder{s: data[1:]}
-	s.CreatedAt, s.LastSeen = d.time(), d.time()
+	s.CreatedAt, s.LastSeen = d.timeMilli(), d.time()
 	u := &s.User
 	s.ID, s.Provider, u.Issuer, u.Subject, s.SID = d.str(), d.str(), d.str(), d.str(), d.str()
 	u.Name, u.Email, u.Picture, u.claims = d.str(), d.str(), d.str(), d.str()

@@ -60,6 +60,7 @@ func TestCodec_RoundTripFullSession(t *testing.T) {
 			}
 		}},
 		{"binary strings", func(s *Session) { s.User.Name = "\x00\xff\x80"; s.tokens.AccessToken = "\x01" }},
+		{"creation time to the millisecond", func(s *Session) { s.CreatedAt = time.UnixMilli(1_700_000_000_123) }},
 		{"far future times", func(s *Session) {
 			s.CreatedAt, s.LastSeen, s.tokens.Expiry = time.Unix(1<<39, 0), time.Unix(1<<40, 0), time.Unix(1<<40, 0)
 		}},

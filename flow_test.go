@@ -1,9 +1,16 @@
 package ginauth_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth"
 )
 
 func TestSignInFlowEndToEnd(t *testing.T) {
@@ -36,5 +43,35 @@ func TestSignInFlowEndToEnd(t *testing.T) {
 	}
 	if s := b.get("/auth/session"); s.body != "null" {
 		t.Errorf("session after sign-out: %s", s.body)
+	}
+}
+
+// TestUserFromContextForPlainNetHTTP: plain net/http code behind
+// RequireAuth reads the user from the request context. The whole flow is
+// followed the way a browser does, from the sign-in link to the page.
+func TestUserFromContextForPlainNetHTTP(t *testing.T) {
+	a := newTestApp(t)
+	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, ok := ginauth.UserFromContext(r.Context())
+		if !ok {
+			http.Error(w, "no user", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "plain %s via %s", u.Subject, u.Provider)
+	})
+	a.router.GET("/app/plain", a.auth.RequireAuth(ginauth.Browser), gin.WrapF(plain))
+	a.router.GET("/open/plain", gin.WrapF(plain))
+
+	b := a.browser()
+	r := b.visit("/auth/signin/test?callbackUrl=" + url.QueryEscape("/app/plain"))
+	if r.status != http.StatusOK || r.body != "plain alice via test" || r.url.Path != "/app/plain" {
+		t.Fatalf("after the flow: %d at %s: %q", r.status, r.url, r.body)
+	}
+	// Without RequireAuth in front there is no user in the context.
+	if r := b.get("/open/plain"); r.status != http.StatusInternalServerError {
+		t.Fatalf("without RequireAuth: %d %q", r.status, r.body)
+	}
+	if _, ok := ginauth.UserFromContext(context.Background()); ok {
+		t.Fatal("a user in an empty context")
 	}
 }

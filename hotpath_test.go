@@ -29,7 +29,7 @@ func TestHotPathAllocs(t *testing.T) {
 			req.Header.Set("Cookie", cookie)
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK || string(rec.Body.Bytes()) != want {
+			if rec.Code != http.StatusOK || rec.Body.String() != want {
 				bad++
 			}
 		})
@@ -67,7 +67,7 @@ func hotpathAllocs(t *testing.T, runs int, e *gin.Engine, cookie, want string) f
 		req.Header.Set("Cookie", cookie)
 		rec := httptest.NewRecorder()
 		e.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK || string(rec.Body.Bytes()) != want || len(rec.Header().Values("Set-Cookie")) != 0 {
+		if rec.Code != http.StatusOK || rec.Body.String() != want || len(rec.Header().Values("Set-Cookie")) != 0 {
 			bad++
 		}
 	})

@@ -1,7 +1,6 @@
 package ginauth
 
 import (
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,15 +36,7 @@ type revKey struct {
 type revEntry struct {
 	before  time.Time // sessions created at or before this are refused
 	expires time.Time // the entry can be forgotten after this
-	// later holds the IDs of sessions started after before but within
-	// its second: sessions keep their times in whole seconds, so their
-	// CreatedAt alone cannot tell them from the sessions refused.
-	later []string
 }
-
-// maxLater bounds revEntry.later; sessions beyond it are refused until the
-// next second (the safe side).
-const maxLater = 64
 
 // maxRevocations bounds the list; when it is full, expired entries go
 // first, then the ones that expire soonest.
@@ -77,11 +68,8 @@ func (r *revocations) add(key revKey, before, expires time.Time, now time.Time) 
 		}
 	}
 	prev, ok := r.m[key]
-	var later []string
-	if ok && !before.After(prev.before) {
-		// The cut-off does not move: the sessions started after it stay
-		// exempt. A later cut-off refuses them too.
-		before, later = prev.before, prev.later
+	if ok && prev.before.After(before) {
+		before = prev.before // a cut-off never moves back
 	}
 	for !ok && len(r.m) >= maxRevocations {
 		var victim revKey
@@ -93,32 +81,8 @@ func (r *revocations) add(key revKey, before, expires time.Time, now time.Time) 
 		}
 		delete(r.m, victim)
 	}
-	r.m[key] = revEntry{before: before, expires: expires, later: later}
+	r.m[key] = revEntry{before: before, expires: expires}
 	r.n.Store(int64(len(r.m)))
-}
-
-// exempt is called for a session s being started at now, with CreatedAt
-// as it will be kept (whole seconds). Where a user or provider-session
-// entry would refuse s only because the cut-off falls in the same second,
-// s is recorded as started after it.
-func (r *revocations) exempt(s *Session, now time.Time) {
-	if r.n.Load() == 0 {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	keys := []revKey{{kind: revUser, a: s.Provider, b: s.User.Subject}}
-	if s.SID != "" {
-		keys = append(keys, revKey{kind: revSID, a: s.Provider, b: s.SID})
-	}
-	for _, k := range keys {
-		e, ok := r.m[k]
-		if !ok || !e.expires.After(now) || s.CreatedAt.After(e.before) || !now.After(e.before) || len(e.later) >= maxLater {
-			continue
-		}
-		e.later = append(e.later[:len(e.later):len(e.later)], s.ID)
-		r.m[k] = e
-	}
 }
 
 // refused reports whether the list refuses s at now.
@@ -130,7 +94,7 @@ func (r *revocations) refused(s *Session, now time.Time) bool {
 	defer r.mu.RUnlock()
 	check := func(k revKey) bool {
 		e, ok := r.m[k]
-		return ok && e.expires.After(now) && !s.CreatedAt.After(e.before) && !slices.Contains(e.later, s.ID)
+		return ok && e.expires.After(now) && !s.CreatedAt.After(e.before)
 	}
 	if check(revKey{kind: revSession, a: s.ID}) || check(revKey{kind: revUser, a: s.Provider, b: s.User.Subject}) {
 		return true

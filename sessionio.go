@@ -226,13 +226,8 @@ func (a *Auth) startSession(c *gin.Context, provider string, id *providers.Ident
 	l.User = userFromClaims(provider, id)
 	l.SID = id.SessionID
 	l.CreatedAt, l.LastSeen = now, now
-	// Sessions keep their times in whole seconds, so a session started in
-	// the second of a sign-out-everywhere or back-channel logout, after it,
-	// would look as old as the sessions that logout ended: the revocation
-	// list is told it came later.
-	probe := l.Session
-	probe.CreatedAt = now.Truncate(time.Second)
-	a.revoked.exempt(&probe, now)
+	// Kept to the millisecond (see unixMilliOrZero), as revocations compare it.
+	l.CreatedAt = l.CreatedAt.Truncate(time.Millisecond)
 	l.maxAge, l.idle = a.maxAge, a.idle
 	l.setTokens(id.Token)
 	err := a.saveSession(c, l)

@@ -262,29 +262,24 @@ func TestRevocationsCutOff(t *testing.T) {
 		}
 	}
 
-	// Sessions started in the cut-off's second: exempt when started after
-	// it, until a later cut-off.
-	started := func(id, sub, sid string, at time.Time) *Session {
-		s := session(id, sub, sid, at.Truncate(time.Second))
-		a.revoked.exempt(s, at)
-		return s
-	}
-	atCutOff := started("at", "alice", "", now)
-	after := started("after", "alice", "", now.Add(time.Millisecond))
-	afterSID := started("after-sid", "bob", "sid-1", now.Add(time.Millisecond))
-	if !a.revoked.refused(atCutOff, now) {
+	// Creation times are kept to the millisecond: a session started a
+	// millisecond after the cut-off is not refused; a later cut-off refuses it.
+	after := session("after", "alice", "", now.Add(time.Millisecond))
+	afterSID := session("after-sid", "bob", "sid-1", now.Add(time.Millisecond))
+	if !a.revoked.refused(session("at", "alice", "", now), now) {
 		t.Error("a session started at the cut-off is not refused")
 	}
 	if a.revoked.refused(after, now.Add(time.Millisecond)) || a.revoked.refused(afterSID, now.Add(time.Millisecond)) {
-		t.Error("a session started after the cut-off, in its second, is refused")
+		t.Error("a session started after the cut-off is refused")
 	}
-	if !a.revoked.refused(session("other", "alice", "", now), now.Add(time.Millisecond)) {
-		t.Error("the exemption leaked to another session of the user")
-	}
-	// The same cut-off again keeps the exemption; a later one drops it.
+	// The same cut-off again changes nothing; an earlier one never moves it back.
 	a.revoked.add(revKey{kind: revUser, a: "p", b: "alice"}, now, now.Add(time.Hour), now)
+	a.revoked.add(revKey{kind: revUser, a: "p", b: "alice"}, now.Add(-time.Hour), now.Add(time.Hour), now)
 	if a.revoked.refused(after, now.Add(time.Millisecond)) {
-		t.Error("the exemption was lost to the same cut-off")
+		t.Error("re-adding the cut-off refused a later session")
+	}
+	if !a.revoked.refused(session("at", "alice", "", now), now) {
+		t.Error("an earlier cut-off moved the cut-off back")
 	}
 	later := now.Add(2 * time.Millisecond)
 	a.revoked.add(revKey{kind: revUser, a: "p", b: "alice"}, later, later.Add(time.Hour), later)
