@@ -45,19 +45,28 @@ func (a *Auth) handleBackChannelLogout(c *gin.Context) {
 	}
 	claims, err := p.VerifyLogoutToken(c.Request.Context(), vals[0])
 	if err != nil {
-		a.log.Warn("ginauth: back-channel logout refused", "provider", name, "err", err)
+		a.warn.Warn("ginauth: back-channel logout refused", "provider", name, "err", err)
 		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "invalid logout token"})
 		return
 	}
 	now := a.now()
 	jti := name + "\x00" + claims.JTI
-	if !a.logouts.claim(jti, claims.Expiry.Unix(), now.Unix()) {
+	claimed, err := a.logouts.Claim(jti, struct{}{}, claims.Expiry, now)
+	if err != nil {
+		// Too many logout tokens live at once to remember them all:
+		// processing this one without replay protection could let a copy
+		// end sessions created later. The provider retries.
+		a.warn.Warn("ginauth: back-channel logout deferred: record of logout tokens full", "provider", name)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "temporarily_unavailable"})
+		return
+	}
+	if !claimed {
 		c.Status(http.StatusOK) // replay: already done
 		return
 	}
 	if _, err := a.endProviderSessions(c.Request.Context(), name, claims.Subject, claims.SID); err != nil {
-		a.logouts.release(jti) // the provider may retry
-		a.log.Warn("ginauth: back-channel logout failed", "provider", name, "err", err)
+		a.logouts.Delete(jti) // the provider may retry
+		a.warn.Warn("ginauth: back-channel logout failed", "provider", name, "err", err)
 		c.JSON(http.StatusBadRequest, gin.H{"error": "temporarily_unavailable"})
 		return
 	}
@@ -68,15 +77,15 @@ func (a *Auth) handleBackChannelLogout(c *gin.Context) {
 // no sid, of a user (sub). Server-side stores with an index delete them
 // everywhere; otherwise (the cookie store) this process refuses them from
 // now on.
-func (a *Auth) endProviderSessions(ctx context.Context, provider, subject, sid string) (int, error) {
-	now := a.now()
-	until := now.Add(a.maxAge)
+func (s *sessions) endProviderSessions(ctx context.Context, provider, subject, sid string) (int, error) {
+	now := s.now()
+	until := now.Add(s.maxAge)
 	if sid != "" {
-		a.revoked.add(revKey{kind: revSID, a: provider, b: sid}, now, until, now)
+		s.revoked.add(revKey{kind: revSID, a: provider, b: sid}, now, until, now)
 	} else {
-		a.revoked.add(revKey{kind: revUser, a: provider, b: subject}, now, until, now)
+		s.revoked.add(revKey{kind: revUser, a: provider, b: subject}, now, until, now)
 	}
-	idx, ok := a.store.(store.Index)
+	idx, ok := s.store.(store.Index)
 	if !ok {
 		return 0, nil
 	}

@@ -5,6 +5,7 @@ import (
 	_ "embed" // the client script
 	"encoding/hex"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -23,7 +24,7 @@ var clientVersion = func() string {
 // <script src="..."> and, when the auth routes are not at /auth, set
 // window.GINAUTH_BASE_PATH before it.
 func (a *Auth) ClientScriptURL() string {
-	return a.basePath + "/client.js?v=" + clientVersion
+	return strings.TrimSuffix(a.authPath, "/") + "/client.js?v=" + clientVersion
 }
 
 // handleClientScript serves client.js: immutable for a year when asked for

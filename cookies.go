@@ -21,7 +21,6 @@ type cookieNames struct {
 	session chunkedCookie // the session (with the cookie store: its core)
 	tokens  chunkedCookie // cookie store only: the sealed provider tokens
 	csrf    string
-	flow    string // prefix of per-flow cookies
 	logout  string // state of a provider logout in progress
 	secure  bool
 }
@@ -42,16 +41,15 @@ func newChunkedCookie(name string) chunkedCookie {
 	return c
 }
 
-func newCookieNames(secure bool) cookieNames {
+func newCookieNames(secure bool) *cookieNames {
 	prefix := ""
 	if secure {
 		prefix = "__Host-" // requires Secure, Path=/ and no Domain
 	}
-	return cookieNames{
+	return &cookieNames{
 		session: newChunkedCookie(prefix + "ginauth"),
 		tokens:  newChunkedCookie(prefix + "ginauth-tokens"),
 		csrf:    prefix + "ginauth-csrf",
-		flow:    prefix + "ginauth-flow-",
 		logout:  prefix + "ginauth-logout",
 		secure:  secure,
 	}
@@ -99,13 +97,18 @@ func (cc *chunkedCookie) read(r *http.Request) string {
 	return b.String()
 }
 
-// setCookie writes one cookie with ginauth's flags. maxAge < 0 deletes it;
-// 0 makes it a browser-session cookie.
+// set writes one cookie with Path=/ and ginauth's flags. maxAge < 0
+// deletes it; 0 makes it a browser-session cookie.
 func (n *cookieNames) set(w http.ResponseWriter, name, value string, maxAge int, sameSite http.SameSite) {
+	n.setAt(w, name, value, "/", maxAge, sameSite)
+}
+
+// setAt is set for a cookie scoped to path.
+func (n *cookieNames) setAt(w http.ResponseWriter, name, value, path string, maxAge int, sameSite http.SameSite) {
 	c := &http.Cookie{
 		Name:     name,
 		Value:    value,
-		Path:     "/",
+		Path:     path,
 		MaxAge:   maxAge,
 		HttpOnly: true,
 		Secure:   n.secure,

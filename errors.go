@@ -28,6 +28,8 @@ var (
 	ErrInvalidBaseURL = errors.New("ginauth: invalid BaseURL")
 	// ErrInvalidLifetime: a session lifetime, or the refresh margin, out of range.
 	ErrInvalidLifetime = errors.New("ginauth: invalid session lifetime")
+	// ErrInvalidAuthPath: Config.AuthPath is not a clean absolute path.
+	ErrInvalidAuthPath = errors.New("ginauth: invalid auth path")
 	// ErrInvalidRedirectHost: an AllowedRedirectHosts entry is not a plain host.
 	ErrInvalidRedirectHost = errors.New("ginauth: invalid allowed redirect host")
 )

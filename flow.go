@@ -5,10 +5,14 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/ginauth/ginauth/internal/seal"
+	"github.com/ginauth/ginauth/internal/ttlset"
 )
 
 // A sign-in flow's state lives in a sealed cookie of its own, named after a
@@ -17,6 +21,31 @@ import (
 // expires after FlowTTL, and is consumed by the first callback that presents
 // its state; a server-side record of consumed states makes it single-use even
 // when the cookie is replayed.
+//
+// Flow cookies are scoped to the auth routes (Path=<AuthPath>), the only
+// place they are read, so they never ride on the app's other requests. A
+// browser holds at most maxPendingFlows of them: starting one more drops the
+// oldest. Each is at most maxFlowCookieBytes. A page on another site that
+// opens the sign-in URL again and again therefore cannot grow the browser's
+// Cookie header (a "cookie bomb") nor push the session cookie out.
+
+const (
+	// maxPendingFlows bounds the sign-ins a browser can have in progress.
+	maxPendingFlows = 4
+	// maxCallbackURLBytes bounds the callbackUrl a flow remembers; a longer
+	// one falls back to the default target.
+	maxCallbackURLBytes = 2048
+	// maxFlowCookieBytes bounds a flow cookie's name and value.
+	maxFlowCookieBytes = 3600
+	// maxConsumedFlows bounds the record of consumed flows. It never forgets
+	// a flow before the flow expires: when it is full of live entries, new
+	// callbacks are refused (errFlowRecordFull) until entries expire.
+	maxConsumedFlows = 1 << 18
+)
+
+// errFlowRecordFull: the record of consumed flows is full of live entries,
+// so a callback cannot be made single-use and is refused.
+var errFlowRecordFull = errors.New("ginauth: too many sign-ins in progress")
 
 type flowState struct {
 	State    string `json:"s"`
@@ -29,123 +58,165 @@ type flowState struct {
 	FormPost bool   `json:"f,omitempty"`
 }
 
-// flowCookieName derives the per-flow cookie name from the state.
-func (a *Auth) flowCookieName(state string) string {
-	sum := sha256.Sum256([]byte(state))
-	return a.cookies.flow + hex.EncodeToString(sum[:8])
+// flows keeps the sign-in flows: their cookies and the record of consumed
+// ones. It is the flow side of Auth.
+type flows struct {
+	seal     *seal.Sealer
+	consumed *ttlset.Set[[16]byte, struct{}]
+	cookies  *cookieNames
+	prefix   string // cookie name prefix; the rest is a hash of the state
+	path     string // cookie Path: the auth routes
+	now      func() time.Time
 }
 
-func (a *Auth) writeFlow(w http.ResponseWriter, f *flowState) {
-	name := a.flowCookieName(f.State)
+func newFlows(sealer *seal.Sealer, cookies *cookieNames, path string, now func() time.Time) *flows {
+	prefix := "ginauth-flow-"
+	if cookies.secure {
+		// __Host- needs Path=/; a narrower path takes __Secure-.
+		if path == "/" {
+			prefix = "__Host-" + prefix
+		} else {
+			prefix = "__Secure-" + prefix
+		}
+	}
+	return &flows{
+		seal:     sealer,
+		consumed: ttlset.New[[16]byte, struct{}](maxConsumedFlows),
+		cookies:  cookies,
+		prefix:   prefix,
+		path:     path,
+		now:      now,
+	}
+}
+
+// cookieName derives the per-flow cookie name from the state.
+func (fl *flows) cookieName(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return fl.prefix + hex.EncodeToString(sum[:8])
+}
+
+// consumedKey is the record's key for a flow.
+func consumedKey(state string) [16]byte {
+	sum := sha256.Sum256([]byte(state))
+	return [16]byte(sum[:16])
+}
+
+func (fl *flows) set(w http.ResponseWriter, name, value string, maxAge int, sameSite http.SameSite) {
+	fl.cookies.setAt(w, name, value, fl.path, maxAge, sameSite)
+}
+
+// write stores f in a new flow cookie, after dropping the oldest of the
+// browser's pending flows so that at most maxPendingFlows remain.
+func (fl *flows) write(w http.ResponseWriter, r *http.Request, f *flowState) error {
+	name := fl.cookieName(f.State)
 	plain, _ := json.Marshal(f) // plain strings and numbers cannot fail
+	value := fl.seal.Seal(plain, []byte(name))
+	if len(name)+len(value) > maxFlowCookieBytes {
+		return fmt.Errorf("%w: sign-in state of %d bytes", ErrInvalidCallback, len(value))
+	}
+	fl.dropOldest(w, r, maxPendingFlows-1)
 	sameSite := http.SameSiteLaxMode
 	if f.FormPost {
 		sameSite = http.SameSiteNoneMode // the provider's cross-site POST must carry it
 	}
-	a.cookies.set(w, name, a.flowSeal.Seal(plain, []byte(name)), int(FlowTTL/time.Second), sameSite)
+	fl.set(w, name, value, int(FlowTTL/time.Second), sameSite)
+	return nil
 }
 
-// takeFlow finds, opens and consumes the flow for state. It returns nil
-// when there is no valid flow for this browser and state. The cookie is
-// cleared whenever one was found.
-func (a *Auth) takeFlow(w http.ResponseWriter, r *http.Request, state string) *flowState {
-	name := a.flowCookieName(state)
+// dropOldest clears the request's flow cookies beyond the keep newest:
+// those that do not open first, then those that expire soonest.
+func (fl *flows) dropOldest(w http.ResponseWriter, r *http.Request, keep int) {
+	type pending struct {
+		name    string
+		expires int64
+	}
+	var list []pending
+	for _, ck := range r.Cookies() {
+		if !strings.HasPrefix(ck.Name, fl.prefix) {
+			continue
+		}
+		var f flowState
+		expires := int64(0) // unreadable: dropped first
+		if plain, err := fl.seal.Open(ck.Value, []byte(ck.Name)); err == nil && json.Unmarshal(plain, &f) == nil {
+			expires = f.Expires
+		}
+		list = append(list, pending{ck.Name, expires})
+	}
+	for len(list) > keep {
+		oldest := 0
+		for i, p := range list {
+			if p.expires < list[oldest].expires {
+				oldest = i
+			}
+		}
+		fl.set(w, list[oldest].name, "", -1, http.SameSiteLaxMode)
+		list = append(list[:oldest], list[oldest+1:]...)
+	}
+}
+
+// take finds, opens and consumes the flow for state. It returns nil when
+// there is no valid flow for this browser and state, and errFlowRecordFull
+// when the flow cannot be recorded as consumed. The cookie is cleared
+// whenever one was found.
+func (fl *flows) take(w http.ResponseWriter, r *http.Request, state string) (*flowState, error) {
+	name := fl.cookieName(state)
 	value, ok := readCookie(r, name)
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	a.cookies.set(w, name, "", -1, http.SameSiteLaxMode)
-	plain, err := a.flowSeal.Open(value, []byte(name))
+	fl.set(w, name, "", -1, http.SameSiteLaxMode)
+	plain, err := fl.seal.Open(value, []byte(name))
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	var f flowState
 	if json.Unmarshal(plain, &f) != nil || subtle.ConstantTimeCompare([]byte(f.State), []byte(state)) != 1 {
-		return nil
+		return nil, nil
 	}
-	now := a.now()
+	now := fl.now()
 	if now.Unix() >= f.Expires {
-		return nil
+		return nil, nil
 	}
-	if !a.used.claim(name, f.Expires, now.Unix()) {
-		return nil
+	claimed, err := fl.consumed.Claim(consumedKey(f.State), struct{}{}, time.Unix(f.Expires, 0), now)
+	if err != nil {
+		return nil, errFlowRecordFull
 	}
-	return &f
+	if !claimed {
+		return nil, nil
+	}
+	return &f, nil
 }
 
-// maxDiscardedFlows bounds the flow cookies discardFlows looks at.
+// maxDiscardedFlows bounds the flow cookies discard looks at.
 const maxDiscardedFlows = 32
 
-// discardFlows consumes every flow cookie the request carries, except the
-// one named skip (already handled by takeFlow). It is called when a callback
-// cannot be matched to a flow (state missing, changed, duplicated, from
-// another browser or provider): the response is untrusted and no pending
-// sign-in of this browser may be completed with it or after it, so the
-// reject consumes the transient state as RFC 9700 §4.7.1 asks. Each cookie is
-// cleared, and those that open are recorded as used, so a replayed copy fails
-// too.
-func (a *Auth) discardFlows(w http.ResponseWriter, r *http.Request, skip string) {
-	now := a.now().Unix()
+// discard consumes every flow cookie the request carries, except the one
+// named skip (already handled by take). It is called when a callback cannot
+// be matched to a flow (state missing, changed, duplicated, from another
+// browser or provider): the response is untrusted and no pending sign-in of
+// this browser may be completed with it or after it, so the reject consumes
+// the transient state as RFC 9700 §4.7.1 asks. Each cookie is cleared, and
+// those that open are recorded as consumed, so a replayed copy fails too
+// (when the record is full, a replayed copy is refused by take anyway).
+func (fl *flows) discard(w http.ResponseWriter, r *http.Request, skip string) {
+	now := fl.now()
 	n := 0
 	for _, ck := range r.Cookies() {
-		if !strings.HasPrefix(ck.Name, a.cookies.flow) || ck.Name == skip {
+		if !strings.HasPrefix(ck.Name, fl.prefix) || ck.Name == skip {
 			continue
 		}
 		if n++; n > maxDiscardedFlows {
 			return
 		}
-		a.cookies.set(w, ck.Name, "", -1, http.SameSiteLaxMode)
-		plain, err := a.flowSeal.Open(ck.Value, []byte(ck.Name))
+		fl.set(w, ck.Name, "", -1, http.SameSiteLaxMode)
+		plain, err := fl.seal.Open(ck.Value, []byte(ck.Name))
 		if err != nil {
 			continue
 		}
 		var f flowState
-		if json.Unmarshal(plain, &f) != nil || now >= f.Expires || a.flowCookieName(f.State) != ck.Name {
+		if json.Unmarshal(plain, &f) != nil || now.Unix() >= f.Expires || fl.cookieName(f.State) != ck.Name {
 			continue
 		}
-		a.used.claim(ck.Name, f.Expires, now)
+		_, _ = fl.consumed.Claim(consumedKey(f.State), struct{}{}, time.Unix(f.Expires, 0), now)
 	}
-}
-
-// usedStates remembers consumed flows (and processed logout-token jti
-// values) until they expire. It is bounded: when full, it drops expired
-// entries, and then arbitrary ones down to half its size.
-type usedStates struct {
-	mu sync.Mutex
-	m  map[string]int64
-}
-
-const maxUsedStates = 100_000
-
-func newUsedStates() *usedStates { return &usedStates{m: make(map[string]int64)} }
-
-// claim records key as used; it reports false if it was used before.
-func (u *usedStates) claim(key string, expires, now int64) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if _, seen := u.m[key]; seen {
-		return false
-	}
-	if len(u.m) >= maxUsedStates {
-		for k, exp := range u.m {
-			if exp <= now {
-				delete(u.m, k)
-			}
-		}
-		for k := range u.m {
-			if len(u.m) < maxUsedStates/2 {
-				break
-			}
-			delete(u.m, k)
-		}
-	}
-	u.m[key] = expires
-	return true
-}
-
-// release forgets key, so that it can be claimed again.
-func (u *usedStates) release(key string) {
-	u.mu.Lock()
-	delete(u.m, key)
-	u.mu.Unlock()
 }

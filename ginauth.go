@@ -46,9 +46,10 @@
 //
 // # Sessions
 //
-// The default store ([store.Cookie]) keeps the whole session in AES-GCM sealed
-// cookies; server-side stores keep it elsewhere and put an opaque ID in the
-// cookie. Tokens never reach the browser in readable form.
+// By default (Config.Store nil) the whole session lives in AES-GCM sealed
+// cookies; a server-side [store.Store] (Redis, memory, any
+// gin-contrib/sessions backend) keeps it instead and puts an opaque ID in
+// the cookie. Tokens never reach the browser in readable form.
 package ginauth
 
 import (
@@ -61,8 +62,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/flight"
 	"github.com/ginauth/ginauth/internal/redirect"
 	"github.com/ginauth/ginauth/internal/seal"
+	"github.com/ginauth/ginauth/internal/ttlset"
 	"github.com/ginauth/ginauth/providers"
 	"github.com/ginauth/ginauth/store"
 )
@@ -90,8 +93,17 @@ type Config struct {
 	Secrets [][]byte
 	// Providers are the identity providers, with unique names and issuers.
 	Providers []providers.Provider
-	// Store keeps sessions. Default: store.NewCookie().
+	// Store keeps sessions on the server (store.NewRedis, store.NewMemory,
+	// store.FromSessions). When nil, the default, sessions live in sealed
+	// cookies: nothing to run, any number of instances, but a session
+	// cannot be deleted on the server, so sign-outs are enforced by a
+	// revocation list kept in each process (see SECURITY.md).
 	Store store.Store
+
+	// AuthPath is the path the auth routes are mounted at, the path of the
+	// group given to Register: redirect URIs are
+	// <BaseURL><AuthPath>/callback/<provider>. Default "/auth".
+	AuthPath string
 
 	// SessionMaxAge is the absolute session lifetime. Default 8 h, at most 30 days.
 	SessionMaxAge time.Duration
@@ -123,53 +135,62 @@ type Config struct {
 }
 
 // Auth signs users in and out. Create it with New; it is safe for concurrent
-// use. Call Register before serving requests.
+// use. Mount its routes with Register before serving requests.
 type Auth struct {
-	cfg       Config
-	origin    string
-	secure    bool
-	providers map[string]providers.Provider
-	ordered   []providers.Provider
-	store     store.Store
-	redirects *redirect.Policy
-	now       func() time.Time
-	log       *slog.Logger
-	render    func(c *gin.Context, p Page)
+	*sessions        // the session side: loading, saving, tokens, revocations
+	flows     *flows // the flow side: sign-in state cookies, consumed flows
 
+	origin     string // BaseURL's origin
+	authPath   string // where Register mounts the routes
+	secure     bool
+	providers  map[string]providers.Provider
+	ordered    []providers.Provider
+	redirects  *redirect.Policy
+	csrf       *csrfSigner
+	cookies    *cookieNames
+	logoutSeal *seal.Sealer
+	render     func(c *gin.Context, p Page)
+	now        func() time.Time
+	warn       *warnings
+}
+
+// sessions is the session side of Auth: it reads, writes, refreshes and
+// ends sessions, whichever way they are kept.
+type sessions struct {
+	store       store.Store // nil: sessions live in sealed cookies (client-side)
+	clientSide  bool
 	sessionSeal *seal.Sealer
 	tokensSeal  *seal.Sealer
-	flowSeal    *seal.Sealer
-	logoutSeal  *seal.Sealer
-	clientSide  bool // the store keeps sessions in the cookie itself
-	csrf        *csrfSigner
-	used        *usedStates
+	cookies     *cookieNames
+	providers   map[string]providers.Provider
+	now         func() time.Time
+	warn        *warnings
 
-	revoked       revocations
-	refreshes     flights
-	recent        recentRefreshes
-	refreshMargin time.Duration
-	lockTTL       time.Duration
-	logouts       *usedStates // jti of processed logout tokens
+	idle, maxAge, touchEach time.Duration
+	refreshMargin, lockTTL  time.Duration
 
-	cookies   cookieNames
-	basePath  string
-	idle      time.Duration
-	maxAge    time.Duration
-	touchEach time.Duration
+	revoked   *revocations
+	refreshes flight.Group[[32]byte, providers.Token]
+	recent    *ttlset.Set[[32]byte, providers.Token] // recent refreshes, see recentRefreshTTL
+	logouts   *ttlset.Set[string, struct{}]          // jti of processed logout tokens
 }
+
+// maxLogoutJTIs bounds the record of processed logout tokens. When it is
+// full of live entries, logout tokens are answered 503 (the provider
+// retries) rather than processed without replay protection.
+const maxLogoutJTIs = 100_000
 
 // New validates cfg and returns an Auth. Every configuration mistake is
 // reported here, wrapped in ErrInvalidConfig.
 func New(cfg Config) (*Auth, error) {
-	a := &Auth{cfg: cfg, basePath: "/auth"}
-	if err := a.init(); err != nil {
+	a := &Auth{}
+	if err := a.init(cfg); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return a, nil
 }
 
-func (a *Auth) init() error {
-	cfg := a.cfg
+func (a *Auth) init(cfg Config) error {
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" ||
 		base.User != nil || (base.Path != "" && base.Path != "/") || base.RawQuery != "" || base.Fragment != "" {
@@ -199,79 +220,101 @@ func (a *Auth) init() error {
 			return fmt.Errorf("%w: secret %d has %d bytes", ErrWeakSecret, i, len(s))
 		}
 	}
-	if a.sessionSeal, err = seal.New(cfg.Secrets, "session"); err != nil {
-		return fmt.Errorf("%w: %w", ErrWeakSecret, err)
-	}
-	if a.tokensSeal, err = seal.New(cfg.Secrets, "tokens"); err != nil {
-		return fmt.Errorf("%w: %w", ErrWeakSecret, err)
-	}
-	if a.logoutSeal, err = seal.New(cfg.Secrets, "logout"); err != nil {
-		return fmt.Errorf("%w: %w", ErrWeakSecret, err)
-	}
-	if a.flowSeal, err = seal.New(cfg.Secrets, "flow"); err != nil {
-		return fmt.Errorf("%w: %w", ErrWeakSecret, err)
+	seals := map[string]**seal.Sealer{}
+	s := &sessions{}
+	var flowSeal *seal.Sealer
+	seals["session"], seals["tokens"], seals["logout"], seals["flow"] = &s.sessionSeal, &s.tokensSeal, &a.logoutSeal, &flowSeal
+	for purpose, dst := range seals {
+		if *dst, err = seal.New(cfg.Secrets, purpose); err != nil {
+			return fmt.Errorf("%w: %w", ErrWeakSecret, err)
+		}
 	}
 	a.csrf = newCSRFSigner(cfg.Secrets)
 
-	if err := a.initProviders(); err != nil {
+	if err := a.initProviders(cfg.Providers); err != nil {
 		return err
 	}
 
-	a.maxAge, a.idle = cfg.SessionMaxAge, cfg.SessionIdleTimeout
-	if a.maxAge == 0 {
-		a.maxAge = DefaultSessionMaxAge
+	a.authPath = cfg.AuthPath
+	if a.authPath == "" {
+		a.authPath = "/auth"
 	}
-	if a.idle == 0 {
-		a.idle = min(DefaultSessionIdleTimeout, a.maxAge)
+	if !validAuthPath(a.authPath) {
+		return fmt.Errorf("%w: %q must be \"/\" or start with \"/\", not end with \"/\", and hold only path characters", ErrInvalidAuthPath, cfg.AuthPath)
 	}
-	if a.maxAge < MinSessionLifetime || a.maxAge > MaxSessionMaxAge {
-		return fmt.Errorf("%w: SessionMaxAge %v is outside [%v, %v]", ErrInvalidLifetime, a.maxAge, MinSessionLifetime, MaxSessionMaxAge)
-	}
-	if a.idle < MinSessionLifetime || a.idle > a.maxAge {
-		return fmt.Errorf("%w: SessionIdleTimeout %v is outside [%v, SessionMaxAge]", ErrInvalidLifetime, a.idle, MinSessionLifetime)
-	}
-	a.touchEach = min(time.Minute, a.idle/4)
-	a.refreshMargin = cfg.RefreshMargin
-	if a.refreshMargin == 0 {
-		a.refreshMargin = DefaultRefreshMargin
-	}
-	if a.refreshMargin < 0 || a.refreshMargin > time.Hour {
-		return fmt.Errorf("%w: RefreshMargin %v is outside [0, 1h]", ErrInvalidLifetime, a.refreshMargin)
-	}
-	a.lockTTL = 15 * time.Second
-	a.logouts = newUsedStates()
 
-	a.store = cfg.Store
-	if a.store == nil {
-		a.store = store.NewCookie()
+	s.maxAge, s.idle = cfg.SessionMaxAge, cfg.SessionIdleTimeout
+	if s.maxAge == 0 {
+		s.maxAge = DefaultSessionMaxAge
 	}
-	if cs, ok := a.store.(interface{ ClientSide() bool }); ok {
-		a.clientSide = cs.ClientSide()
+	if s.idle == 0 {
+		s.idle = min(DefaultSessionIdleTimeout, s.maxAge)
 	}
+	if s.maxAge < MinSessionLifetime || s.maxAge > MaxSessionMaxAge {
+		return fmt.Errorf("%w: SessionMaxAge %v is outside [%v, %v]", ErrInvalidLifetime, s.maxAge, MinSessionLifetime, MaxSessionMaxAge)
+	}
+	if s.idle < MinSessionLifetime || s.idle > s.maxAge {
+		return fmt.Errorf("%w: SessionIdleTimeout %v is outside [%v, SessionMaxAge]", ErrInvalidLifetime, s.idle, MinSessionLifetime)
+	}
+	s.touchEach = min(time.Minute, s.idle/4)
+	s.refreshMargin = cfg.RefreshMargin
+	if s.refreshMargin == 0 {
+		s.refreshMargin = DefaultRefreshMargin
+	}
+	if s.refreshMargin < 0 || s.refreshMargin > time.Hour {
+		return fmt.Errorf("%w: RefreshMargin %v is outside [0, 1h]", ErrInvalidLifetime, s.refreshMargin)
+	}
+	s.lockTTL = 15 * time.Second
+
 	a.now = cfg.Now
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.log = cfg.Logger
-	if a.log == nil {
-		a.log = slog.Default()
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
 	}
+	a.warn = newWarnings(logger, a.now)
 	a.render = cfg.RenderPage
 	if a.render == nil {
 		a.render = renderBuiltinPage
 	}
 	a.cookies = newCookieNames(a.secure)
-	a.used = newUsedStates()
+
+	s.store = cfg.Store
+	s.clientSide = s.store == nil
+	s.cookies, s.providers, s.now, s.warn = a.cookies, a.providers, a.now, a.warn
+	s.revoked = newRevocations()
+	s.recent = ttlset.New[[32]byte, providers.Token](maxRecent)
+	s.logouts = ttlset.New[string, struct{}](maxLogoutJTIs)
+	a.sessions = s
+	a.flows = newFlows(flowSeal, a.cookies, a.authPath, a.now)
 	return nil
 }
 
-func (a *Auth) initProviders() error {
-	if len(a.cfg.Providers) == 0 {
+// validAuthPath reports whether p can be the auth routes' path.
+func validAuthPath(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/-._~", r)) {
+			return false
+		}
+	}
+	return !strings.Contains(p+"/", "/./") && !strings.Contains(p+"/", "/../")
+}
+
+func (a *Auth) initProviders(list []providers.Provider) error {
+	if len(list) == 0 {
 		return ErrNoProviders
 	}
-	a.providers = make(map[string]providers.Provider, len(a.cfg.Providers))
-	issuers := make(map[string]string, len(a.cfg.Providers))
-	for _, p := range a.cfg.Providers {
+	a.providers = make(map[string]providers.Provider, len(list))
+	issuers := make(map[string]string, len(list))
+	for _, p := range list {
 		if p == nil || isNilPointer(p) {
 			return fmt.Errorf("%w: a provider is nil", ErrNoProviders)
 		}
@@ -302,9 +345,12 @@ func isNilPointer(p providers.Provider) bool {
 	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
-// url returns the absolute URL of a route under the registered group.
+// url returns the absolute URL of an auth route.
 func (a *Auth) url(path string) string {
-	return a.origin + a.basePath + path
+	if a.authPath == "/" {
+		return a.origin + path
+	}
+	return a.origin + a.authPath + path
 }
 
 // redirectURI is the exact redirect URI registered at the provider for name.
@@ -312,9 +358,16 @@ func (a *Auth) redirectURI(name string) string {
 	return a.url("/callback/" + name)
 }
 
-// Register mounts the auth routes on g (for example r.Group("/auth")). Call it
-// once, before serving requests; redirect URIs are <BaseURL><group>/callback/<provider>.
+// Register mounts the auth routes on g, whose path must be Config.AuthPath
+// ("/auth" unless set): auth.Register(r.Group("/auth")). Every URL ginauth
+// builds (redirect URIs, the sign-in page, cookie paths) comes from the
+// Config, so Register may be called before or after the rest of the app is
+// set up. It panics when g's path is not AuthPath, a mistake in the program
+// that would otherwise send providers and browsers to routes that do not
+// exist.
 func (a *Auth) Register(g *gin.RouterGroup) {
-	a.basePath = strings.TrimSuffix(g.BasePath(), "/")
+	if got := strings.TrimSuffix(g.BasePath(), "/"); got != strings.TrimSuffix(a.authPath, "/") {
+		panic(fmt.Sprintf("ginauth: Register: the group's path is %q but Config.AuthPath is %q; set AuthPath to the group's path", g.BasePath(), a.authPath))
+	}
 	a.routes(g)
 }

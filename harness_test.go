@@ -304,15 +304,32 @@ func (b *browser) signedIn() bool {
 }
 
 // cookies returns the jar's cookies for the app.
+// cookies returns the browser's cookies for the app: those sent to every
+// path, and those scoped to the auth routes (the flow cookies).
 func (b *browser) cookies() []*http.Cookie {
 	u, _ := url.Parse(b.app.base)
-	return b.jar.Cookies(u)
+	all := b.jar.Cookies(u)
+	seen := map[string]bool{}
+	for _, c := range all {
+		seen[c.Name] = true
+	}
+	authURL, _ := url.Parse(b.app.base + "/auth/callback/x")
+	for _, c := range b.jar.Cookies(authURL) {
+		if !seen[c.Name] {
+			all = append(all, c)
+		}
+	}
+	return all
 }
 
 // setCookie plants a cookie in the jar.
 func (b *browser) setCookie(name, value string) {
 	u, _ := url.Parse(b.app.base)
-	b.jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/", Secure: true}})
+	path := "/"
+	if strings.Contains(name, "ginauth-flow-") {
+		path = "/auth" // where the app scopes flow cookies
+	}
+	b.jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: path, Secure: true}})
 }
 
 func (b *browser) cookie(name string) string {

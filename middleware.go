@@ -31,7 +31,7 @@ func (a *Auth) RequireAuth(mode Mode) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		l, err := a.loadSession(c, true)
 		if err != nil {
-			a.log.Warn("ginauth: session store failed", "err", err)
+			a.warn.Warn("ginauth: session store failed", "err", err)
 			a.abort(c, mode, http.StatusServiceUnavailable, "session_store_unavailable")
 			return
 		}
@@ -39,7 +39,7 @@ func (a *Auth) RequireAuth(mode Mode) gin.HandlerFunc {
 			a.unauthenticated(c, mode)
 			return
 		}
-		l.mode = mode
+		l.mode, l.auth = mode, a
 		attach(c, l)
 		c.Next()
 	}
@@ -81,12 +81,12 @@ func (a *Auth) LoadSession() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		l, err := a.loadSession(c, true)
 		if err != nil {
-			a.log.Warn("ginauth: session store failed", "err", err)
+			a.warn.Warn("ginauth: session store failed", "err", err)
 			a.abort(c, Browser, http.StatusServiceUnavailable, "session_store_unavailable")
 			return
 		}
 		if l != nil {
-			l.mode = Browser
+			l.mode, l.auth = Browser, a
 			attach(c, l)
 		}
 		c.Next()

@@ -59,6 +59,7 @@ var errorMessages = map[string]string{
 	"unknown_provider":          "No such sign-in provider.",
 	"forbidden":                 "You do not have access to this page.",
 	"bad_request":               "The request was malformed.",
+	"busy":                      "Too many sign-ins are in progress. Please try again in a few minutes.",
 }
 
 func messageFor(code string) (string, string) {

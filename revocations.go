@@ -1,9 +1,11 @@
 package ginauth
 
 import (
-	"sync"
+	"errors"
 	"sync/atomic"
 	"time"
+
+	"github.com/ginauth/ginauth/internal/ttlset"
 )
 
 // With the cookie store a session cannot be deleted: its cookie stays valid
@@ -16,9 +18,13 @@ import (
 // share the list: that is the documented limit of the cookie store; use a
 // server-side store where it matters.
 //
-// The hot path reads one atomic counter while the list is empty, and takes
-// a read lock for a few map lookups otherwise. Writers change the map in
-// place: a sign-out costs O(1) (amortised), not a copy of the list.
+// The list never forgets a live entry to make room. When it holds
+// maxRevocations live entries, a new revocation raises a floor instead:
+// every session created up to that moment is refused (everyone signs in
+// again), which is the safe side of running out of memory.
+//
+// The hot path reads two atomic values while the list is empty, and takes a
+// read lock for a few map lookups otherwise.
 
 type revKind uint8
 
@@ -33,68 +39,50 @@ type revKey struct {
 	a, b string
 }
 
-type revEntry struct {
-	before  time.Time // sessions created at or before this are refused
-	expires time.Time // the entry can be forgotten after this
-}
-
-// maxRevocations bounds the list; when it is full, expired entries go
-// first, then the ones that expire soonest.
+// maxRevocations bounds the list.
 const maxRevocations = 100_000
 
-// sweepEvery: expired entries are dropped every so many additions.
-const sweepEvery = 1024
-
 type revocations struct {
-	n     atomic.Int64 // len(m), read without the lock
-	mu    sync.RWMutex
-	m     map[revKey]revEntry
-	added int // additions since the last sweep
+	set   *ttlset.Set[revKey, time.Time] // value: sessions created at or before it are refused
+	floor atomic.Int64                   // Unix ns; sessions created at or before it are refused; 0: none
 }
 
-// add records key until expires; before is the creation-time cut-off.
-func (r *revocations) add(key revKey, before, expires time.Time, now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.m == nil {
-		r.m = make(map[revKey]revEntry)
-	}
-	if r.added++; r.added >= sweepEvery || len(r.m) >= maxRevocations {
-		r.added = 0
-		for k, e := range r.m {
-			if !e.expires.After(now) {
-				delete(r.m, k)
+func newRevocations() *revocations {
+	return &revocations{set: ttlset.New[revKey, time.Time](maxRevocations)}
+}
+
+// add refuses the sessions of key created at or before before, until
+// expires. A cut-off never moves back. It reports whether the list was full
+// and the floor was raised instead.
+func (r *revocations) add(key revKey, before, expires, now time.Time) (overflowed bool) {
+	err := r.set.Update(key, now, func(prev time.Time, present bool) (time.Time, time.Time, bool) {
+		if present && prev.After(before) {
+			before = prev
+		}
+		return before, expires, true
+	})
+	if errors.Is(err, ttlset.ErrFull) {
+		for {
+			old := r.floor.Load()
+			if old >= before.UnixNano() || r.floor.CompareAndSwap(old, before.UnixNano()) {
+				return true
 			}
 		}
 	}
-	prev, ok := r.m[key]
-	if ok && prev.before.After(before) {
-		before = prev.before // a cut-off never moves back
-	}
-	for !ok && len(r.m) >= maxRevocations {
-		var victim revKey
-		var soonest time.Time
-		for k, e := range r.m {
-			if soonest.IsZero() || e.expires.Before(soonest) {
-				victim, soonest = k, e.expires
-			}
-		}
-		delete(r.m, victim)
-	}
-	r.m[key] = revEntry{before: before, expires: expires}
-	r.n.Store(int64(len(r.m)))
+	return false
 }
 
 // refused reports whether the list refuses s at now.
 func (r *revocations) refused(s *Session, now time.Time) bool {
-	if r.n.Load() == 0 {
+	if f := r.floor.Load(); f != 0 && s.CreatedAt.UnixNano() <= f {
+		return true
+	}
+	if r.set.Len() == 0 {
 		return false
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
 	check := func(k revKey) bool {
-		e, ok := r.m[k]
-		return ok && e.expires.After(now) && !s.CreatedAt.After(e.before)
+		before, ok := r.set.Get(k, now)
+		return ok && !s.CreatedAt.After(before)
 	}
 	if check(revKey{kind: revSession, a: s.ID}) || check(revKey{kind: revUser, a: s.Provider, b: s.User.Subject}) {
 		return true

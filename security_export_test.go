@@ -8,7 +8,7 @@ import "encoding/json"
 // while its integrity protection still holds (a compromised server-side
 // store, a bug), for SECURITY.md OR-4. Tests only.
 func (a *Auth) ResealFlowCallbackForTest(name, value, callback string) (string, error) {
-	plain, err := a.flowSeal.Open(value, []byte(name))
+	plain, err := a.flows.seal.Open(value, []byte(name))
 	if err != nil {
 		return "", err
 	}
@@ -21,5 +21,5 @@ func (a *Auth) ResealFlowCallbackForTest(name, value, callback string) (string, 
 	if err != nil {
 		return "", err
 	}
-	return a.flowSeal.Seal(plain, []byte(name)), nil
+	return a.flows.seal.Seal(plain, []byte(name)), nil
 }

@@ -1003,7 +1003,7 @@ func TestAV3_KeysOrDiscoveryUnavailable(t *testing.T) {
 // The cookie names of the app served over TLS (__Host- prefix).
 const (
 	sfSessionCookie    = "__Host-ginauth"
-	sfFlowCookiePrefix = "__Host-ginauth-flow-"
+	sfFlowCookiePrefix = "__Secure-ginauth-flow-"
 )
 
 // sfB64url43 matches 32 random bytes in unpadded base64url.

@@ -18,7 +18,7 @@ import (
 const (
 	sessionCookieName = "__Host-ginauth"
 	csrfCookieName    = "__Host-ginauth-csrf"
-	flowCookiePrefix  = "__Host-ginauth-flow-"
+	flowCookiePrefix  = "__Secure-ginauth-flow-"
 )
 
 // send issues a request with this browser's jar and stops at the first

@@ -177,9 +177,10 @@ func TestCK1_SessionCookieAttributes(t *testing.T) {
 	}
 }
 
-// TestCK2_FlowCookieAttributes: the flow cookie is __Host-, HttpOnly, Secure,
-// SameSite=Lax, lives at most 900 s and is cleared by the callback, whether
-// the sign-in succeeds or fails.
+// TestCK2_FlowCookieAttributes: the flow cookie is __Secure-, scoped to the
+// auth routes (so it never rides on the app's other requests), HttpOnly,
+// Secure, SameSite=Lax, lives at most 900 s and is cleared by the callback,
+// whether the sign-in succeeds or fails.
 func TestCK2_FlowCookieAttributes(t *testing.T) {
 	t.Parallel()
 	a := newTestApp(t)
@@ -202,8 +203,8 @@ func TestCK2_FlowCookieAttributes(t *testing.T) {
 		name string
 		ok   bool
 	}{
-		{"__Host- prefix", strings.HasPrefix(flow.Name, "__Host-")},
-		{"Path=/", flow.Path == "/"},
+		{"__Secure- prefix", strings.HasPrefix(flow.Name, "__Secure-")},
+		{"Path=/auth", flow.Path == "/auth"},
 		{"no Domain", flow.Domain == "" && !strings.Contains(strings.ToLower(flow.raw), "domain=")},
 		{"Secure", flow.Secure},
 		{"HttpOnly", flow.HttpOnly},
@@ -244,8 +245,8 @@ func TestCK2_FlowCookieAttributes(t *testing.T) {
 			if !clearsCookie(c) {
 				t.Fatalf("callback does not clear %s: %v", name, r.header.Values("Set-Cookie"))
 			}
-			if c.Path != "/" || !c.Secure {
-				t.Errorf("clearing Set-Cookie %q must keep Path=/ and Secure for a __Host- cookie", c.raw)
+			if c.Path != "/auth" || !c.Secure {
+				t.Errorf("clearing Set-Cookie %q must keep the cookie's Path=/auth and Secure", c.raw)
 			}
 			if v := b.cookie(name); v != "" {
 				t.Errorf("flow cookie still in the jar: %q", v)

@@ -27,7 +27,7 @@ import (
 // again. It is also what handlers reach through the context.
 type loaded struct {
 	Session
-	auth    *Auth
+	auth    *Auth // set by the middleware that attaches it
 	mode    Mode
 	request *http.Request // the request it was loaded from (for the tokens cookie)
 
@@ -44,23 +44,23 @@ type loaded struct {
 // when the request has no valid session, and an error only when the store
 // failed (the caller must then refuse the request). With touch, an active
 // session's last-seen time is refreshed (at most every touchEach).
-func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
-	value := a.cookies.session.read(c.Request)
+func (s *sessions) loadSession(c *gin.Context, touch bool) (*loaded, error) {
+	value := s.cookies.session.read(c.Request)
 	if value == "" {
 		return nil, nil
 	}
-	l := &loaded{auth: a, request: c.Request}
-	if a.clientSide {
-		core, err := a.sessionSeal.Open(value, a.cookies.session.ad)
+	l := &loaded{request: c.Request}
+	if s.clientSide {
+		core, err := s.sessionSeal.Open(value, s.cookies.session.ad)
 		if err != nil || decodeCore(string(core), &l.Session) != nil {
 			return nil, nil
 		}
 	} else {
-		token, err := a.sessionSeal.Open(value, a.cookies.session.ad)
+		token, err := s.sessionSeal.Open(value, s.cookies.session.ad)
 		if err != nil {
 			return nil, nil
 		}
-		data, found, err := a.store.Load(c.Request.Context(), token)
+		data, found, err := s.store.Load(c.Request.Context(), token)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 		}
@@ -73,23 +73,23 @@ func (a *Auth) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 		}
 		l.token, l.tokensBlob, l.stored = token, tokens, data
 	}
-	l.maxAge, l.idle = a.maxAge, a.idle
-	now := a.now()
+	l.maxAge, l.idle = s.maxAge, s.idle
+	now := s.now()
 	if l.expired(now) {
-		a.deleteStored(c.Request.Context(), l.token)
+		s.deleteStored(c.Request.Context(), l.token)
 		return nil, nil
 	}
-	if a.revoked.refused(&l.Session, now) {
+	if s.revoked.refused(&l.Session, now) {
 		return nil, nil
 	}
 	// A session of a provider no longer configured, or whose issuer
 	// changed, is not honoured.
-	if p, ok := a.providers[l.Provider]; !ok || p.Issuer() != l.User.Issuer {
+	if p, ok := s.providers[l.Provider]; !ok || p.Issuer() != l.User.Issuer {
 		return nil, nil
 	}
-	if touch && now.Sub(l.LastSeen) >= a.touchEach {
+	if touch && now.Sub(l.LastSeen) >= s.touchEach {
 		l.LastSeen = now
-		err := a.saveSession(c, l)
+		err := s.saveSession(c, l)
 		if errors.Is(err, errSessionGone) {
 			return nil, nil // ended elsewhere meanwhile
 		}
@@ -111,23 +111,23 @@ var errSessionGone = errors.New("ginauth: session ended meanwhile")
 var errSessionChanged = errors.New("ginauth: session changed meanwhile")
 
 // tokensAD binds a sealed tokens part to its session.
-func (a *Auth) tokensAD(sessionID string) []byte {
-	return []byte(a.cookies.tokens.name + "\x00" + sessionID)
+func (s *sessions) tokensAD(sessionID string) []byte {
+	return []byte(s.cookies.tokens.name + "\x00" + sessionID)
 }
 
 // tokensOf returns the session's provider tokens, decoding them on first use.
-func (a *Auth) tokensOf(l *loaded) (providers.Token, error) {
+func (s *sessions) tokensOf(l *loaded) (providers.Token, error) {
 	if l.tokensLoaded {
 		return l.tokens, nil
 	}
 	sealed := string(l.tokensBlob)
-	if a.clientSide {
+	if s.clientSide {
 		if l.sealedTokens == "" {
-			l.sealedTokens = a.cookies.tokens.read(l.request)
+			l.sealedTokens = s.cookies.tokens.read(l.request)
 		}
 		sealed = l.sealedTokens
 	}
-	t, err := a.openTokens(sealed, l.ID)
+	t, err := s.openTokens(sealed, l.ID)
 	if err != nil {
 		return providers.Token{}, err
 	}
@@ -138,14 +138,14 @@ func (a *Auth) tokensOf(l *loaded) (providers.Token, error) {
 // sealTokens seals t, bound to the session ID. Tokens are sealed with their
 // own key in every store: in the tokens cookie, and in server-side stores,
 // so that a copy of the store's data does not hold usable provider tokens.
-func (a *Auth) sealTokens(t *providers.Token, sessionID string) string {
-	return a.tokensSeal.Seal(encodeTokens(t), a.tokensAD(sessionID))
+func (s *sessions) sealTokens(t *providers.Token, sessionID string) string {
+	return s.tokensSeal.Seal(encodeTokens(t), s.tokensAD(sessionID))
 }
 
 // openTokens undoes sealTokens.
-func (a *Auth) openTokens(sealed, sessionID string) (providers.Token, error) {
+func (s *sessions) openTokens(sealed, sessionID string) (providers.Token, error) {
 	var t providers.Token
-	plain, err := a.tokensSeal.Open(sealed, a.tokensAD(sessionID))
+	plain, err := s.tokensSeal.Open(sealed, s.tokensAD(sessionID))
 	if err != nil {
 		return t, errCodec
 	}
@@ -161,18 +161,18 @@ func (l *loaded) setTokens(t providers.Token) {
 }
 
 // saveSession stores l and writes its cookie.
-func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
+func (s *sessions) saveSession(c *gin.Context, l *loaded) error {
 	core := encodeCore(&l.Session)
 	var value string
-	if a.clientSide {
+	if s.clientSide {
 		if l.tokensDirty {
-			sealed := a.sealTokens(&l.tokens, l.ID)
-			if err := a.cookies.write(c.Writer, c.Request, &a.cookies.tokens, sealed); err != nil {
+			sealed := s.sealTokens(&l.tokens, l.ID)
+			if err := s.cookies.write(c.Writer, c.Request, &s.cookies.tokens, sealed); err != nil {
 				return err
 			}
 			l.sealedTokens, l.tokensDirty = sealed, false
 		}
-		value = a.sessionSeal.Seal(core, a.cookies.session.ad)
+		value = s.sessionSeal.Seal(core, s.cookies.session.ad)
 	} else {
 		rec := store.Record{
 			Expiry:   l.ExpiresAt(),
@@ -181,7 +181,7 @@ func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
 			SID:      l.SID,
 		}
 		if l.tokensDirty || l.tokensBlob == nil {
-			l.tokensBlob = []byte(a.sealTokens(&l.tokens, l.ID))
+			l.tokensBlob = []byte(s.sealTokens(&l.tokens, l.ID))
 			l.tokensDirty = false
 		} else {
 			// Not changing the tokens: write only over the data this
@@ -190,7 +190,7 @@ func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
 			rec.IfMatch = l.stored
 		}
 		rec.Data = joinParts(core, l.tokensBlob)
-		token, err := a.store.Save(c.Request.Context(), l.token, rec)
+		token, err := s.store.Save(c.Request.Context(), l.token, rec)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return errSessionGone
@@ -204,23 +204,23 @@ func (a *Auth) saveSession(c *gin.Context, l *loaded) error {
 			return nil // the cookie, which names the session, stays as it is
 		}
 		l.token = token
-		value = a.sessionSeal.Seal(token, a.cookies.session.ad)
+		value = s.sessionSeal.Seal(token, s.cookies.session.ad)
 	}
-	return a.cookies.write(c.Writer, c.Request, &a.cookies.session, value)
+	return s.cookies.write(c.Writer, c.Request, &s.cookies.session, value)
 }
 
 // startSession creates a new session for a signed-in identity: a new ID, a
 // new store token, and any session the browser presented is ended first.
-func (a *Auth) startSession(c *gin.Context, provider string, id *providers.Identity) error {
-	if old, _ := a.loadSession(c, false); old != nil {
+func (s *sessions) startSession(c *gin.Context, provider string, id *providers.Identity) error {
+	if old, _ := s.loadSession(c, false); old != nil {
 		// No fixation: the session the browser presented ends, in the
 		// store and, for the cookie store, in this process's revocation
 		// list, so a planted or copied cookie no longer authenticates.
-		a.deleteStored(c.Request.Context(), old.token)
-		a.revokeSessionID(old)
+		s.deleteStored(c.Request.Context(), old.token)
+		s.revokeSessionID(old)
 	}
-	now := a.now()
-	l := &loaded{auth: a, request: c.Request}
+	now := s.now()
+	l := &loaded{request: c.Request}
 	l.ID = randomString()
 	l.Provider = provider
 	l.User = userFromClaims(provider, id)
@@ -228,23 +228,23 @@ func (a *Auth) startSession(c *gin.Context, provider string, id *providers.Ident
 	l.CreatedAt, l.LastSeen = now, now
 	// Kept to the millisecond (see unixMilliOrZero), as revocations compare it.
 	l.CreatedAt = l.CreatedAt.Truncate(time.Millisecond)
-	l.maxAge, l.idle = a.maxAge, a.idle
+	l.maxAge, l.idle = s.maxAge, s.idle
 	l.setTokens(id.Token)
-	err := a.saveSession(c, l)
+	err := s.saveSession(c, l)
 	if errors.Is(err, ErrSessionTooLarge) {
-		a.deleteStored(c.Request.Context(), l.token)
+		s.deleteStored(c.Request.Context(), l.token)
 		// The previous session was ended above; with the cookie store its
 		// cookies would still work, so they go too.
-		a.cookies.clearSession(c.Writer, c.Request)
+		s.cookies.clearSession(c.Writer, c.Request)
 	}
 	return err
 }
 
-func (a *Auth) deleteStored(ctx context.Context, token []byte) {
+func (s *sessions) deleteStored(ctx context.Context, token []byte) {
 	if len(token) == 0 {
 		return
 	}
-	if err := a.store.Delete(ctx, token); err != nil {
-		a.log.Warn("ginauth: deleting a session from the store failed", "err", err)
+	if err := s.store.Delete(ctx, token); err != nil {
+		s.warn.Warn("ginauth: deleting a session from the store failed", "err", err)
 	}
 }

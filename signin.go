@@ -1,11 +1,11 @@
 package ginauth
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/oauth2"
@@ -35,7 +35,14 @@ func (a *Auth) beginSignIn(c *gin.Context, name, callbackURL string) (string, er
 	if !ok {
 		return "", fmt.Errorf("%w: %q", ErrUnknownProvider, name)
 	}
-	target, _ := a.redirects.Resolve(callbackURL)
+	target, _ := a.redirects.Resolve(callbackURL) // at most maxLength of input
+	if len(target) > maxCallbackURLBytes {
+		target = a.redirects.Default() // its normalized form grew too long
+	}
+	// Same-origin targets are kept as paths: the flow cookie stays small.
+	if rest, ok := strings.CutPrefix(target, a.origin); ok && strings.HasPrefix(rest, "/") {
+		target = rest
+	}
 	f := &flowState{
 		State:    randomString(),
 		Verifier: randomString(),
@@ -45,7 +52,7 @@ func (a *Auth) beginSignIn(c *gin.Context, name, callbackURL string) (string, er
 		Callback: target,
 		Expires:  a.now().Add(FlowTTL).Unix(),
 	}
-	if fp, ok := p.(interface{ UsesFormPost() bool }); ok {
+	if fp, ok := p.(providers.FormPoster); ok {
 		f.FormPost = fp.UsesFormPost()
 	}
 	authURL, err := p.AuthCodeURL(c.Request.Context(), providers.AuthRequest{
@@ -57,7 +64,9 @@ func (a *Auth) beginSignIn(c *gin.Context, name, callbackURL string) (string, er
 	if err != nil {
 		return "", err
 	}
-	a.writeFlow(c.Writer, f)
+	if err := a.flows.write(c.Writer, c.Request, f); err != nil {
+		return "", err
+	}
 	return authURL, nil
 }
 
@@ -76,7 +85,7 @@ func (a *Auth) signInFailed(c *gin.Context, err error, asJSON bool) {
 	case errors.Is(err, ErrInvalidCallback):
 		status, code = http.StatusBadRequest, "bad_request"
 	default:
-		a.log.Warn("ginauth: sign-in could not start", "err", err)
+		a.warn.Warn("ginauth: sign-in could not start", "err", err)
 	}
 	if asJSON {
 		c.Header("Cache-Control", "no-store")
@@ -103,29 +112,32 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		}
 		// The response cannot be matched to one flow: consume every flow
 		// the browser carries, so none can be retried.
-		a.discardFlows(c.Writer, c.Request, "")
+		a.flows.discard(c.Writer, c.Request, "")
 		a.page(c, Page{Kind: PageError, Status: status, ErrorCode: "invalid_callback"})
 		return
 	}
 	if params.state == "" {
-		a.discardFlows(c.Writer, c.Request, "")
+		a.flows.discard(c.Writer, c.Request, "")
 		a.callbackFailed(c, name, "invalid_state", ErrInvalidState)
 		return
 	}
-	f := a.takeFlow(c.Writer, c.Request, params.state)
+	f, err := a.flows.take(c.Writer, c.Request, params.state)
+	if err != nil {
+		// The flow cannot be made single-use: refuse it (fail closed).
+		a.callbackFailed(c, name, "busy", err)
+		return
+	}
 	if f == nil || f.Provider != name || f.Issuer != p.Issuer() {
 		// An unknown or misdirected state: the browser's other pending
 		// flows are consumed too (the reject consumes the flow state).
-		a.discardFlows(c.Writer, c.Request, a.flowCookieName(params.state))
+		a.flows.discard(c.Writer, c.Request, a.flows.cookieName(params.state))
 		a.callbackFailed(c, name, "invalid_state", ErrInvalidState)
 		return
 	}
 	if params.errCode != "" {
 		// RFC 9207 §2.4: an error response is only trusted when its iss
 		// names this provider.
-		if ic, ok := p.(interface {
-			CheckAuthorizationIss(ctx context.Context, iss string, present bool) error
-		}); ok {
+		if ic, ok := p.(providers.AuthorizationIssChecker); ok {
 			if err := ic.CheckAuthorizationIss(c.Request.Context(), params.iss, params.issPresent); err != nil {
 				a.callbackFailed(c, name, exchangeErrorCode(err), err)
 				return
@@ -189,7 +201,7 @@ func exchangeErrorCode(err error) string {
 // callbackFailed logs a failed callback (without any token, code or
 // provider text) and redirects to the sign-in page with a fixed error code.
 func (a *Auth) callbackFailed(c *gin.Context, provider, code string, err error) {
-	a.log.Warn("ginauth: sign-in failed", "provider", provider, "error_code", code, "err", err)
+	a.warn.Warn("ginauth: sign-in failed", "provider", provider, "error_code", code, "err", err)
 	c.Redirect(redirectStatus(c), a.url("/signin")+"?error="+url.QueryEscape(code))
 }
 

@@ -65,7 +65,7 @@ func (a *Auth) signOut(c *gin.Context, so SignOut) (string, error) {
 	if l == nil {
 		a.cookies.clearSession(c.Writer, c.Request)
 		if err != nil {
-			a.log.Warn("ginauth: sign-out could not reach the session store", "err", err)
+			a.warn.Warn("ginauth: sign-out could not reach the session store", "err", err)
 		}
 		return target, err
 	}
@@ -77,8 +77,10 @@ func (a *Auth) signOut(c *gin.Context, so SignOut) (string, error) {
 	// the session alive.
 	a.revokeSessionID(l)
 	a.cookies.clearSession(c.Writer, c.Request)
-	if err := a.store.Delete(ctx, l.token); err != nil && l.token != nil {
-		a.log.Warn("ginauth: sign-out could not delete the session from the store", "err", err)
+	if l.token == nil {
+		// Cookie sessions: the revocation above is the server-side end.
+	} else if err := a.store.Delete(ctx, l.token); err != nil {
+		a.warn.Warn("ginauth: sign-out could not delete the session from the store", "err", err)
 		return target, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	if so.RevokeToken {
@@ -106,7 +108,7 @@ func (a *Auth) providerLogoutURL(c *gin.Context, l *loaded, target string) strin
 	st := logoutState{State: randomString(), Callback: target, Expires: a.now().Add(logoutTTL).Unix()}
 	endURL, err := p.EndSessionURL(c.Request.Context(), hint, a.url("/signout/complete"), st.State)
 	if err != nil {
-		a.log.Warn("ginauth: provider logout skipped", "provider", l.Provider, "err", err)
+		a.warn.Warn("ginauth: provider logout skipped", "provider", l.Provider, "err", err)
 		return ""
 	}
 	if endURL == "" {

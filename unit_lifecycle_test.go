@@ -200,7 +200,7 @@ func TestRF1_SingleFlightUnit(t *testing.T) {
 	}
 	// The recent-refresh cache answers the old refresh token for 2 minutes.
 	mu.Lock()
-	now = now.Add(recentRefreshTTL)
+	now = now.Add(recentRefreshTTL - time.Second)
 	mu.Unlock()
 	c, _, _ := unitContext(a, "p", expired)
 	if got, err := a.AccessToken(c); err != nil || got != "at+" || p.calls.Load() != 2 {
@@ -216,15 +216,15 @@ func TestRF1_SingleFlightUnit(t *testing.T) {
 }
 
 func TestRecentRefreshesBounded(t *testing.T) {
-	var r recentRefreshes
+	a := newUnitAuth(t, time.Now, stubProvider{name: "p"})
 	now := time.Unix(1_800_000_000, 0)
 	for i := range maxRecent + 10 {
 		var k [32]byte
 		k[0], k[1], k[2] = byte(i), byte(i>>8), byte(i>>16)
-		r.put(k, providers.Token{}, now)
+		_ = a.recent.Put(k, providers.Token{}, now.Add(recentRefreshTTL), now)
 	}
-	if n := len(r.m); n > maxRecent {
-		t.Fatalf("%d entries, bound %d", n, maxRecent)
+	if n := a.recent.Len(); n != maxRecent {
+		t.Fatalf("%d entries, want the bound %d", n, maxRecent)
 	}
 }
 
@@ -289,55 +289,64 @@ func TestRevocationsCutOff(t *testing.T) {
 	}
 }
 
-// TestRevocationsBoundedAndCheap: the list never holds more than
-// maxRevocations entries, drops expired entries first, and adding to a
-// full list stays cheap (it used to copy the whole list on every sign-out).
-func TestRevocationsBoundedAndCheap(t *testing.T) {
+// TestRevocationsBoundedNeverForget: the list never holds more than
+// maxRevocations entries and never forgets a live one to make room: a
+// revocation that does not fit raises the floor, refusing every session
+// created up to then. Expired entries make room again.
+func TestRevocationsBoundedNeverForget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills the list")
 	}
-	var r revocations
+	r := newRevocations()
 	now := time.Unix(1_800_000_000, 0)
 	key := func(i int) revKey { return revKey{kind: revSession, a: "s" + strconv.Itoa(i)} }
-	start := time.Now()
 	for i := range maxRevocations {
 		// The first half expires in a minute, the rest in an hour.
 		exp := now.Add(time.Hour)
 		if i < maxRevocations/2 {
 			exp = now.Add(time.Minute)
 		}
-		r.add(key(i), now, exp, now)
+		if r.add(key(i), now, exp, now) {
+			t.Fatalf("overflow at entry %d of %d", i, maxRevocations)
+		}
 	}
-	if d := time.Since(start); d > 20*time.Second {
-		t.Errorf("filling the list took %v", d)
-	}
-	if n := r.n.Load(); n != maxRevocations {
+	if n := r.set.Len(); n != maxRevocations {
 		t.Fatalf("%d entries, want %d", n, maxRevocations)
 	}
-	// Full: the soonest-expiring entry goes.
-	r.add(key(-1), now, now.Add(2*time.Hour), now)
-	if n := r.n.Load(); n != maxRevocations {
-		t.Fatalf("%d entries after an addition to a full list", n)
+	// A session created after every revocation, and one revoked earlier.
+	newer := &Session{ID: "fresh", CreatedAt: now.Add(time.Second)}
+	at := now.Add(2 * time.Second)
+	if r.refused(newer, at) {
+		t.Fatal("an unrevoked session is refused before any overflow")
 	}
-	s := &Session{ID: "s-1", CreatedAt: now}
-	if !r.refused(s, now) {
-		t.Error("the new entry is missing")
+	// Full: the new revocation raises the floor instead of evicting.
+	if !r.add(key(-1), at, at.Add(2*time.Hour), at) {
+		t.Fatal("adding to a full list did not report the overflow")
 	}
-	// Later, the expired half is swept at the next addition to the full list.
+	if n := r.set.Len(); n != maxRevocations {
+		t.Fatalf("%d entries after an addition to a full list, want %d", n, maxRevocations)
+	}
+	for _, i := range []int{0, maxRevocations / 2, maxRevocations - 1} {
+		if !r.refused(&Session{ID: "s" + strconv.Itoa(i), CreatedAt: now}, at) {
+			t.Fatalf("live entry %d was forgotten", i)
+		}
+	}
+	if !r.refused(&Session{ID: "s-1", CreatedAt: at}, at) || !r.refused(newer, at) {
+		t.Fatal("the floor does not refuse the sessions created up to the overflow")
+	}
+	if r.refused(&Session{ID: "s-1", CreatedAt: at.Add(time.Millisecond)}, at.Add(time.Millisecond)) {
+		t.Fatal("a session created after the overflow is refused")
+	}
+	// Later, the expired half makes room without raising the floor.
 	later := now.Add(2 * time.Minute)
-	start = time.Now()
-	r.add(key(-2), later, later.Add(time.Hour), later)
-	if d := time.Since(start); d > 200*time.Millisecond {
-		t.Errorf("an addition with a sweep took %v", d)
+	if r.add(key(-2), later, later.Add(time.Hour), later) {
+		t.Fatal("overflow although half the entries expired")
 	}
-	if n := r.n.Load(); n > maxRevocations/2+2 {
-		t.Errorf("%d entries after the sweep", n)
-	}
-	if r.refused(&Session{ID: "s0", CreatedAt: now}, later) {
+	if r.refused(&Session{ID: "s0", CreatedAt: later}, later) {
 		t.Error("an expired entry still refuses")
 	}
-	if !r.refused(&Session{ID: "s" + strconv.Itoa(maxRevocations-1), CreatedAt: now}, later) {
-		t.Error("a live entry was dropped")
+	if !r.refused(&Session{ID: "s-2", CreatedAt: later}, later) {
+		t.Error("the new entry is missing")
 	}
 }
 

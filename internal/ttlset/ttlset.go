@@ -25,7 +25,7 @@ type Set[K comparable, V any] struct {
 	max int
 	n   atomic.Int64 // len(m), readable without the lock
 
-	mu sync.Mutex
+	mu sync.RWMutex
 	m  map[K]entry[V]
 	h  expiryHeap[K] // may hold stale items for keys replaced or deleted
 }
@@ -52,8 +52,8 @@ func (s *Set[K, V]) Max() int { return s.max }
 
 // Get returns key's value, if key is present and unexpired at now.
 func (s *Set[K, V]) Get(key K, now time.Time) (V, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	e, ok := s.m[key]
 	if !ok || e.expires <= now.UnixNano() {
 		var zero V
@@ -133,8 +133,8 @@ func (s *Set[K, V]) Delete(key K) {
 // not call the set's methods.
 func (s *Set[K, V]) Range(now time.Time, fn func(key K, val V) bool) {
 	nowNano := now.UnixNano()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	for k, e := range s.m {
 		if e.expires > nowNano && !fn(k, e.val) {
 			return

@@ -1,0 +1,50 @@
+package providers
+
+import "context"
+
+// A Provider may have optional capabilities, each a small interface that
+// ginauth discovers with a type assertion:
+//
+//   - [Refresher]: refreshes access tokens (Auth.AccessToken).
+//   - [Revoker]: revokes tokens at sign-out (RFC 7009).
+//   - [EndSessioner]: ends the provider's own session (RP-Initiated Logout).
+//   - [LogoutTokenVerifier]: accepts back-channel logout tokens.
+//   - [FormPoster]: answers with response_mode=form_post.
+//   - [AuthorizationIssChecker]: checks the RFC 9207 iss parameter of
+//     authorization responses, error responses included.
+//
+// A third-party Provider should implement every one that applies: a
+// provider that returns iss in its authorization responses but does not
+// implement AuthorizationIssChecker has ginauth trust its error responses
+// without the mix-up check (the check of successful responses is then up to
+// its Exchange).
+
+// FormPoster is implemented by providers that send the authorization
+// response as a cross-site form POST (response_mode=form_post). ginauth then
+// makes the flow cookie SameSite=None, so that the POST carries it.
+type FormPoster interface {
+	// UsesFormPost reports whether the provider is set to use form_post.
+	UsesFormPost() bool
+}
+
+// AuthorizationIssChecker is implemented by providers that apply the
+// RFC 9207 checks to the iss parameter of an authorization response.
+// ginauth calls it before trusting an error response (RFC 9207 §2.4: an
+// error must not be assumed to come from the intended provider); Exchange
+// applies the same checks to successful responses.
+type AuthorizationIssChecker interface {
+	// CheckAuthorizationIss returns an error wrapping ErrIssuerMismatch when
+	// iss (present reports whether the parameter was there at all) is not
+	// acceptable for this provider.
+	CheckAuthorizationIss(ctx context.Context, iss string, present bool) error
+}
+
+// The OIDC provider has every capability.
+var (
+	_ Refresher               = (*OIDCProvider)(nil)
+	_ Revoker                 = (*OIDCProvider)(nil)
+	_ EndSessioner            = (*OIDCProvider)(nil)
+	_ LogoutTokenVerifier     = (*OIDCProvider)(nil)
+	_ FormPoster              = (*OIDCProvider)(nil)
+	_ AuthorizationIssChecker = (*OIDCProvider)(nil)
+)
