@@ -24,10 +24,11 @@ import (
 //
 // Flow cookies are scoped to the auth routes (Path=<AuthPath>), the only
 // place they are read, so they never ride on the app's other requests. A
-// browser holds at most maxPendingFlows of them: starting one more drops the
-// oldest. Each is at most maxFlowCookieBytes. A page on another site that
-// opens the sign-in URL again and again therefore cannot grow the browser's
-// Cookie header (a "cookie bomb") nor push the session cookie out.
+// browser holds at most maxPendingFlows of them, of at most
+// maxPendingFlowBytes together: starting one more drops the oldest. A page
+// on another site that opens the sign-in URL again and again therefore
+// cannot grow the browser's Cookie header (a "cookie bomb") nor push the
+// session cookie out.
 
 const (
 	// maxPendingFlows bounds the sign-ins a browser can have in progress.
@@ -37,6 +38,10 @@ const (
 	maxCallbackURLBytes = 2048
 	// maxFlowCookieBytes bounds a flow cookie's name and value.
 	maxFlowCookieBytes = 3600
+	// maxPendingFlowBytes bounds the names and values of a browser's flow
+	// cookies together: typical flows (~500 bytes) fit maxPendingFlows
+	// times, one with a 2 KB callbackUrl leaves room for no other.
+	maxPendingFlowBytes = 4096
 	// maxConsumedFlows bounds the record of consumed flows. It never forgets
 	// a flow before the flow expires: when it is full of live entries, new
 	// callbacks are refused (errFlowRecordFull) until entries expire.
@@ -114,7 +119,7 @@ func (fl *flows) write(w http.ResponseWriter, r *http.Request, f *flowState) err
 	if len(name)+len(value) > maxFlowCookieBytes {
 		return fmt.Errorf("%w: sign-in state of %d bytes", ErrInvalidCallback, len(value))
 	}
-	fl.dropOldest(w, r, maxPendingFlows-1)
+	fl.dropOldest(w, r, maxPendingFlows-1, maxPendingFlowBytes-len(name)-len(value))
 	sameSite := http.SameSiteLaxMode
 	if f.FormPost {
 		sameSite = http.SameSiteNoneMode // the provider's cross-site POST must carry it
@@ -123,14 +128,17 @@ func (fl *flows) write(w http.ResponseWriter, r *http.Request, f *flowState) err
 	return nil
 }
 
-// dropOldest clears the request's flow cookies beyond the keep newest:
-// those that do not open first, then those that expire soonest.
-func (fl *flows) dropOldest(w http.ResponseWriter, r *http.Request, keep int) {
+// dropOldest clears the request's flow cookies until at most keep of them,
+// of at most room bytes together, remain: those that do not open first,
+// then those that expire soonest.
+func (fl *flows) dropOldest(w http.ResponseWriter, r *http.Request, keep, room int) {
 	type pending struct {
 		name    string
 		expires int64
+		size    int
 	}
 	var list []pending
+	total := 0
 	for _, ck := range r.Cookies() {
 		if !strings.HasPrefix(ck.Name, fl.prefix) {
 			continue
@@ -140,9 +148,10 @@ func (fl *flows) dropOldest(w http.ResponseWriter, r *http.Request, keep int) {
 		if plain, err := fl.seal.Open(ck.Value, []byte(ck.Name)); err == nil && json.Unmarshal(plain, &f) == nil {
 			expires = f.Expires
 		}
-		list = append(list, pending{ck.Name, expires})
+		list = append(list, pending{ck.Name, expires, len(ck.Name) + len(ck.Value)})
+		total += len(ck.Name) + len(ck.Value)
 	}
-	for len(list) > keep {
+	for len(list) > keep || (len(list) > 0 && total > room) {
 		oldest := 0
 		for i, p := range list {
 			if p.expires < list[oldest].expires {
@@ -150,6 +159,7 @@ func (fl *flows) dropOldest(w http.ResponseWriter, r *http.Request, keep int) {
 			}
 		}
 		fl.set(w, list[oldest].name, "", -1, http.SameSiteLaxMode)
+		total -= list[oldest].size
 		list = append(list[:oldest], list[oldest+1:]...)
 	}
 }

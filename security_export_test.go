@@ -1,6 +1,10 @@
 package ginauth
 
-import "encoding/json"
+import (
+	"encoding/binary"
+	"encoding/json"
+	"time"
+)
 
 // ResealFlowCallbackForTest opens the flow cookie value stored under name,
 // replaces its stored callbackUrl with callback and seals it again with the
@@ -23,3 +27,25 @@ func (a *Auth) ResealFlowCallbackForTest(name, value, callback string) (string, 
 	}
 	return a.flows.seal.Seal(plain, []byte(name)), nil
 }
+
+// FillConsumedFlowsForTest records n made-up flows as consumed until
+// expires, as a flood of sign-ins started and finished by an anonymous
+// client would. It reports how many fit. Tests only.
+func (a *Auth) FillConsumedFlowsForTest(n int, expires time.Time) int {
+	now := a.now()
+	added := 0
+	for i := range n {
+		var key [16]byte
+		binary.BigEndian.PutUint64(key[:], uint64(i)+1<<40)
+		if ok, _ := a.flows.consumed.Claim(key, struct{}{}, expires, now); ok {
+			added++
+		}
+	}
+	return added
+}
+
+// MaxConsumedFlows is the bound of the record of consumed flows.
+const MaxConsumedFlows = maxConsumedFlows
+
+// MaxPendingFlows is how many sign-ins a browser may have in progress.
+const MaxPendingFlows = maxPendingFlows
