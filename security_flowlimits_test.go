@@ -72,9 +72,9 @@ func TestCookieBomb_FlowCookieSizeBounded(t *testing.T) {
 	a := newTestApp(t)
 	for _, cb := range []string{
 		"/" + strings.Repeat("a", 2046),
-		"/" + strings.Repeat("%2F", 682),                  // escapes that a normalization could grow
+		"/" + strings.Repeat("%2F", 682),                     // escapes that a normalization could grow
 		a.base + "/" + strings.Repeat("b", 2047-len(a.base)), // absolute same-origin
-		"/" + strings.Repeat("\u00e9", 1000),               // non-ASCII, escaped when kept
+		"/" + strings.Repeat("\u00e9", 1000),                 // non-ASCII, escaped when kept
 	} {
 		b := a.browserT(t)
 		r := b.get("/auth/signin/test?callbackUrl=" + url.QueryEscape(cb))
