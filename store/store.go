@@ -1,10 +1,10 @@
-// Package store keeps ginauth sessions.
+// Package store keeps ginauth sessions on the server.
 //
 // ginauth always puts a sealed (encrypted and authenticated) cookie in the
-// browser. What the cookie carries is the store's choice: the cookie store
-// (the default) puts the session itself in it; a server-side store (Redis,
-// memory, or any gin-contrib/sessions backend through FromSessions) puts an
-// opaque random ID in it and keeps the session, so that a session can be
+// browser. Without a store (ginauth.Config.Store nil, the default) that
+// cookie holds the session itself. With a Store (Redis, memory, or any
+// gin-contrib/sessions backend through FromSessions) it holds an opaque
+// random token, and the store keeps the session, so that a session can be
 // ended on the server at once, on every instance.
 //
 // A Store sees opaque bytes only: the session encoding and the cookie sealing

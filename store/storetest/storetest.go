@@ -41,8 +41,9 @@ type Harness struct {
 	// New returns a fresh, empty store; called once per subtest. Register cleanup with t.Cleanup.
 	New func(t *testing.T) store.Store
 	// ServerSide: sessions live in the backend, so Delete makes a token unusable and unknown
-	// tokens are refused. False for the cookie store (its token is the session itself): cases
-	// that need a server-side store are skipped with a reason.
+	// tokens are refused. False for an adapter over a client-side backend (gin-contrib/sessions'
+	// cookie store, whose token is the session itself): cases that need a server-side store are
+	// skipped with a reason.
 	ServerSide bool
 	// Advance moves the store's clock (stores with an injectable clock); nil means the suite
 	// waits in real time for expiry (backends with real-time TTLs, like Redis), using short
