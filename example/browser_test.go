@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
@@ -28,7 +29,7 @@ import (
 const (
 	// browserTestTimeout bounds the whole test, browser start included:
 	// when it ends, the browser is killed.
-	browserTestTimeout = 50 * time.Second
+	browserTestTimeout = 90 * time.Second
 	// browserStepTimeout bounds each step (a navigation, a click and the
 	// wait for its page, a fetch).
 	browserStepTimeout = 15 * time.Second
@@ -389,6 +390,49 @@ func TestBrowser(t *testing.T) {
 	resp := runIn(c, "open /admin", chromedp.NavigateResponse(base+"/admin"))
 	if text := c.bodyText(); resp.Status != http.StatusOK || !strings.Contains(text, "Welcome, Alice Admin") {
 		c.fatal("/admin = %d", resp.Status)
+	}
+
+	// 7. A page on another site (localhost is another site than 127.0.0.1)
+	// sends the browser to the sign-in URL 50 times, as a "cookie bomb"
+	// would. The flow cookies stay on the auth routes, at most 4 of them,
+	// and alice's session is intact.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>elsewhere</title><script>location.href = %q + "/auth/signin/dev?callbackUrl=" + encodeURIComponent("/" + "x".repeat(Number(location.hash.slice(1))))</script>`, base)
+	}))
+	defer evil.Close()
+	evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)
+	for i := range 50 {
+		c.do(fmt.Sprintf("cross-site sign-in start %d", i),
+			chromedp.Navigate(fmt.Sprintf("%s/#%d", evilURL, i*30)),
+			chromedp.WaitVisible(chromedp.CSS(`button[name="user"][value="alice"]`)))
+	}
+	flows := func(url string) (n, bytes int) {
+		ctx, cancel := context.WithTimeout(c.ctx, browserStepTimeout)
+		defer cancel()
+		res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{url}})
+		if err != nil {
+			c.fatal("Network.getCookies: %v", err)
+		}
+		for _, ck := range res.Cookies {
+			if strings.HasPrefix(ck.Name, "ginauth-flow-") {
+				n++
+				bytes += len(ck.Name) + len(ck.Value)
+			}
+		}
+		return n, bytes
+	}
+	for _, path := range []string{"/", "/api/me", "/me"} {
+		if n, size := flows(base + path); n != 0 {
+			t.Errorf("after 50 cross-site sign-in starts, %d flow cookies (%d bytes) ride on %s", n, size, path)
+		}
+	}
+	if n, size := flows(base + "/auth/callback/dev"); n < 1 || n > 4 || size > 4096 {
+		t.Errorf("after 50 cross-site sign-in starts, the auth routes carry %d flow cookies of %d bytes; want 1 to 4, at most 4096 bytes", n, size)
+	}
+	c.do("back to the app", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#js-session[data-state="signed-in"]`)))
+	if status, body := c.fetch("/api/me"); status != http.StatusOK {
+		t.Errorf("fetch /api/me after the cross-site sign-in starts = %d %s; want 200 (the session intact)", status, body)
 	}
 
 	// No page broke a rule of the CSP or threw.
