@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Limits (LM): SECURITY.md section 1. LM-2's logout_token part and LM-3
-// belong to the back-channel logout and provider work.
+// Limits (LM): SECURITY.md LM-1 and LM-2. LM-2's logout_token part is in
+// backchannel_test.go; LM-3 (provider response caps) is tested in providers/
+// and internal/ (see SECURITY.md).
 
 // fastLimit bounds how long a refused oversized request may take (generous
 // for -race on a loaded machine; the real cost is milliseconds).
