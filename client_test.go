@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ginauth/ginauth/internal/testenv"
 )
 
 // The browser client script (<group>/client.js) and the JSON requests it
@@ -83,15 +85,12 @@ func TestClientScript_Route(t *testing.T) {
 	}
 }
 
-// TestClientScript_Runs loads the script in Node.js (when installed) with a
-// stubbed fetch and location, and checks what signIn, signOut and
-// getSession send.
+// TestClientScript_Runs loads the script in Node.js with a stubbed fetch
+// and location, and checks what signIn, signOut and getSession send. Without
+// node it skips, or fails when CI is set (internal/testenv).
 func TestClientScript_Runs(t *testing.T) {
 	t.Parallel()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not installed")
-	}
+	node := testenv.LookPath(t, "node", "the client script test needs Node.js 20 or later")
 	harness := `
 const fs = require("fs");
 const calls = [];

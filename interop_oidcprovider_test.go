@@ -35,6 +35,7 @@ import (
 
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/redistest"
+	"github.com/ginauth/ginauth/internal/testenv"
 	"github.com/ginauth/ginauth/providers"
 	"github.com/ginauth/ginauth/store"
 )
@@ -44,11 +45,14 @@ import (
 // login and consent forms, refresh with rotation, revocation, RP-initiated
 // logout, and back-channel logout tokens that it sends itself.
 //
-// testdata/oidc-provider holds package.json (the pinned version) and
-// server.mjs (its configuration). The test installs the package once per
-// machine into <user cache dir>/ginauth-test/oidc-provider-<version> and
-// reuses it; without node or npm (or without the registry) it skips, unless
-// CI is set.
+// testdata/oidc-provider holds package.json (the pinned version),
+// package-lock.json (every package of the install, with integrity hashes)
+// and server.mjs (its configuration). The test runs npm ci from the lock file
+// once per machine (and lock file) into
+// <user cache dir>/ginauth-test/oidc-provider-<version>-<lock hash> and reuses
+// it. Without node or npm, or without the registry when npm's cache lacks a
+// package, it skips, unless CI is set: then it fails (internal/testenv). Its
+// Redis run needs redis-server on the same terms (internal/redistest).
 //
 // What oidc-provider 9.13.3 does, and what ginauth must tolerate:
 //
@@ -112,24 +116,16 @@ const (
 	panvaStartLimit   = 20 * time.Second
 )
 
-// panvaSkipOrFail skips tb with msg, or fails it when CI is set: a CI machine
-// missing Node.js must not pass by skipping.
-func panvaSkipOrFail(tb testing.TB, msg string) {
-	tb.Helper()
-	if os.Getenv("CI") != "" {
-		tb.Fatal(msg + " (CI is set, so this is a failure)")
-	}
-	tb.Skip(msg)
-}
-
 var panvaInstall struct {
 	sync.Mutex
 	dir string
 }
 
-// installOIDCProvider installs testdata/oidc-provider/package.json's
-// dependencies into the user cache directory (once per machine) and returns
-// that directory.
+// installOIDCProvider installs the packages of testdata/oidc-provider's
+// package-lock.json with npm ci into the user cache directory (once per
+// machine and lock file) and returns that directory. npm's own cache is kept
+// beside it and preferred to the registry, so a machine that installed once
+// can install again offline.
 func installOIDCProvider(t *testing.T) string {
 	t.Helper()
 	panvaInstall.Lock()
@@ -137,36 +133,31 @@ func installOIDCProvider(t *testing.T) string {
 	if panvaInstall.dir != "" {
 		return panvaInstall.dir
 	}
-	node, errNode := exec.LookPath("node")
-	npm, errNPM := exec.LookPath("npm")
-	if errNode != nil || errNPM != nil {
-		panvaSkipOrFail(t, "oidc-provider interop: node and npm are needed (Debian: apt-get install nodejs npm)")
-	}
+	const hint = "the oidc-provider interop test needs Node.js 20 or later with npm"
+	node := testenv.LookPath(t, "node", hint)
+	npm := testenv.LookPath(t, "npm", hint)
 	if out, err := exec.Command(node, "-e", "process.exit(Number(process.versions.node.split('.')[0]) >= 20 ? 0 : 1)").CombinedOutput(); err != nil {
-		panvaSkipOrFail(t, fmt.Sprintf("oidc-provider interop: Node.js 20 or later is needed: %v %s", err, out))
+		testenv.SkipOrFail(t, fmt.Sprintf("oidc-provider interop: Node.js 20 or later is needed (%s is older): %v %s", node, err, out))
 	}
 
-	pkgJSON, err := os.ReadFile(filepath.Join("testdata", "oidc-provider", "package.json"))
+	src := filepath.Join("testdata", "oidc-provider")
+	pkgJSON, err := os.ReadFile(filepath.Join(src, "package.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pkg struct {
-		Dependencies map[string]string `json:"dependencies"`
+	lock, err := os.ReadFile(filepath.Join(src, "package-lock.json"))
+	if err != nil {
+		t.Fatalf("%v (generate it with npm install --package-lock-only in %s)", err, src)
 	}
-	if err := json.Unmarshal(pkgJSON, &pkg); err != nil {
-		t.Fatalf("testdata/oidc-provider/package.json: %v", err)
-	}
-	version := pkg.Dependencies["oidc-provider"]
-	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(version) {
-		t.Fatalf("testdata/oidc-provider/package.json must pin an exact oidc-provider version, not %q", version)
-	}
+	version := panvaPinnedVersion(t, pkgJSON, lock)
 
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()
 	}
 	parent := filepath.Join(cache, "ginauth-test")
-	dir := filepath.Join(parent, "oidc-provider-"+version)
+	sum := sha256.Sum256(lock)
+	dir := filepath.Join(parent, "oidc-provider-"+version+"-"+hex.EncodeToString(sum[:6]))
 	if panvaInstalledVersion(dir) == version {
 		panvaInstall.dir = dir
 		return dir
@@ -182,24 +173,29 @@ func installOIDCProvider(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	if err := os.WriteFile(filepath.Join(tmp, "package.json"), pkgJSON, 0o644); err != nil {
-		t.Fatal(err)
+	for name, data := range map[string][]byte{"package.json": pkgJSON, "package-lock.json": lock} {
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	t.Logf("installing oidc-provider %s into %s", version, dir)
+	t.Logf("installing oidc-provider %s into %s (npm ci)", version, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), panvaInstallLimit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "install", "--no-audit", "--no-fund", "--no-package-lock",
-		"--omit=dev", "--ignore-scripts", "--loglevel=error")
+	// npm ci installs exactly the lock file's packages, checked against its
+	// integrity hashes, and fails if package.json and the lock disagree.
+	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--omit=dev",
+		"--ignore-scripts", "--loglevel=error", "--prefer-offline",
+		"--cache", filepath.Join(parent, "npm-cache"))
 	cmd.Dir = tmp
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		panvaSkipOrFail(t, fmt.Sprintf("oidc-provider interop: npm install oidc-provider@%s failed (no registry access?): %v\n%s", version, err, panvaTail(out, 2000)))
+		testenv.SkipOrFail(t, fmt.Sprintf("oidc-provider interop: npm ci of oidc-provider %s failed (no registry access, and not in npm's cache?): %v\n%s", version, err, panvaTail(out, 2000)))
 	}
 	if got := panvaInstalledVersion(tmp); got != version {
-		t.Fatalf("npm installed oidc-provider %q, want %s", got, version)
+		t.Fatalf("npm ci installed oidc-provider %q, want %s", got, version)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		if panvaInstalledVersion(dir) != version { // not a concurrent install that won
@@ -211,6 +207,36 @@ func installOIDCProvider(t *testing.T) string {
 	}
 	panvaInstall.dir = dir
 	return dir
+}
+
+// panvaPinnedVersion returns the oidc-provider version that package.json
+// pins exactly, after checking that the lock file resolves it to that
+// version.
+func panvaPinnedVersion(t *testing.T, pkgJSON, lock []byte) string {
+	t.Helper()
+	var pkg struct {
+		Dependencies map[string]string `json:"dependencies"`
+	}
+	if err := json.Unmarshal(pkgJSON, &pkg); err != nil {
+		t.Fatalf("testdata/oidc-provider/package.json: %v", err)
+	}
+	version := pkg.Dependencies["oidc-provider"]
+	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(version) {
+		t.Fatalf("testdata/oidc-provider/package.json must pin an exact oidc-provider version, not %q", version)
+	}
+	var locked struct {
+		Packages map[string]struct {
+			Version string `json:"version"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(lock, &locked); err != nil {
+		t.Fatalf("testdata/oidc-provider/package-lock.json: %v", err)
+	}
+	if got := locked.Packages["node_modules/oidc-provider"].Version; got != version {
+		t.Fatalf("testdata/oidc-provider/package-lock.json locks oidc-provider %q, package.json pins %s: "+
+			"run npm install --package-lock-only --omit-lockfile-registry-resolved there", got, version)
+	}
+	return version
 }
 
 func panvaInstalledVersion(dir string) string {
@@ -242,10 +268,7 @@ type panvaOP struct {
 // stops it (its process group) when t ends.
 func startOIDCProvider(t *testing.T, install, appBase string) *panvaOP {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		panvaSkipOrFail(t, "oidc-provider interop: node not found")
-	}
+	node := testenv.LookPath(t, "node", "the oidc-provider interop test needs Node.js 20 or later")
 	// server.mjs runs from a temporary directory whose node_modules is the
 	// cached install: ES modules resolve packages from the script's location.
 	dir := t.TempDir()
@@ -878,9 +901,6 @@ func TestInteropOIDCProvider(t *testing.T) {
 		testPanva(t, install, nil, true)
 	})
 	t.Run("redis", func(t *testing.T) {
-		if redistest.Binary() == "" {
-			t.Skip("redis-server not found: the Redis run is optional")
-		}
 		leaks := goleak.IgnoreCurrent()
 		t.Cleanup(func() { goleak.VerifyNone(t, leaks) })
 		srv := redistest.Start(t)

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Limits (LM): SECURITY.md section 1. LM-2's logout_token part and LM-3
-// belong to the back-channel logout and provider work.
+// Limits (LM): SECURITY.md LM-1 and LM-2. LM-2's logout_token part is in
+// backchannel_test.go; LM-3 (provider response caps) is tested in providers/
+// and internal/ (see SECURITY.md).
 
 // fastLimit bounds how long a refused oversized request may take (generous
 // for -race on a loaded machine; the real cost is milliseconds).
@@ -46,7 +47,7 @@ func TestLM1_OversizedCallbackParametersRefused(t *testing.T) {
 			if d := time.Since(start); d > fastLimit {
 				t.Errorf("took %v", d)
 			}
-			// SECURITY.md allows 400, 413 or 414; ginauth answers 413.
+			// SECURITY.md LM-1: ginauth answers 413.
 			if r.status != http.StatusRequestEntityTooLarge {
 				t.Errorf("status %d %q, want 413", r.status, r.location())
 			}
@@ -118,7 +119,7 @@ func TestLM1_MalformedProviderNames(t *testing.T) {
 				} else {
 					r = b.post(tc.path, url.Values{"csrfToken": {b.csrf()}})
 				}
-				// SECURITY.md allows 400 or 404; an unknown provider is 404.
+				// SECURITY.md LM-1: an unknown provider is 404.
 				if r.status != http.StatusNotFound {
 					t.Errorf("%s: status %d %q, want 404", method, r.status, r.location())
 				}

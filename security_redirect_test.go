@@ -14,7 +14,7 @@ import (
 	"github.com/ginauth/ginauth"
 )
 
-// Redirect URI (RU) and open redirect (OR): SECURITY.md section 1, checked
+// Redirect URI (RU) and open redirect (OR): SECURITY.md RU-1..OR-4, checked
 // at the app level on the final Location after sign-in and sign-out.
 
 // TestRU1_RedirectURIIgnoresRequestHeaders: Host and forwarding headers never

@@ -14,7 +14,7 @@ import (
 )
 
 // Session fixation (SF), cookies (CK), tampered cookies (TM) and expiry (EX):
-// SECURITY.md section 1.
+// SECURITY.md rows SF, CK, TM and EX.
 
 // --- SF: session fixation -------------------------------------------------
 

@@ -200,8 +200,9 @@ func TestResolveHTTPSBase(t *testing.T) {
 }
 
 func TestResolveAllowListSuffix(t *testing.T) {
-	// SECURITY.md OR-1 with allow-list app.example.com, and section 2 item 3:
-	// an allowed host never matches hosts that merely end the same way.
+	// SECURITY.md OR-1 with allow-list app.example.com: an allowed host never
+	// matches hosts that merely end the same way (a suffix match once let
+	// such hosts through in another proxy's allow-list).
 	p := mustNew(t, "https://portal.example.net", "app.example.com")
 	def := "https://portal.example.net/"
 	runResolveCases(t, p, []string{"app.example.com"}, []resolveCase{

@@ -4,7 +4,7 @@
 // directory, with persistence off; the test's cleanup stops it by PID.
 // Without the binary, tests skip with a clear message, unless the
 // environment variable CI is set (non-empty): then they fail, so that a CI
-// machine missing Redis cannot pass by skipping.
+// machine missing Redis cannot pass by skipping (internal/testenv).
 //
 // The binary is looked up as $REDIS_SERVER, then redis-server on PATH, then
 // /usr/bin/redis-server and /usr/sbin/redis-server.
@@ -22,11 +22,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ginauth/ginauth/internal/testenv"
 )
 
 const (
@@ -64,24 +65,20 @@ func Binary() string {
 }
 
 // Available reports whether tests can start a server. When they cannot, it
-// skips tb (CI unset) or fails it (CI set), with a message saying why.
+// skips tb (CI unset) or fails it (CI set), with a message saying why (see
+// internal/testenv).
 func Available(tb testing.TB) bool {
 	tb.Helper()
-	return available(tb, Binary(), os.Getenv("CI"))
+	return available(tb, Binary())
 }
 
-func available(tb testing.TB, bin, ci string) bool {
+func available(tb testing.TB, bin string) bool {
 	tb.Helper()
 	if bin != "" {
 		return true
 	}
-	const msg = "redistest: redis-server not found ($REDIS_SERVER, PATH, /usr/bin, /usr/sbin); " +
-		"install it (Debian: apt-get install redis-server) to run the Redis tests"
-	if ci != "" {
-		tb.Fatal(msg + "; CI is set, so this is a failure, not a skip")
-	} else {
-		tb.Skip(msg + "; skipping (set CI=1 to make this a failure)")
-	}
+	testenv.SkipOrFail(tb, "redistest: redis-server not found ($REDIS_SERVER, PATH, /usr/bin, /usr/sbin); "+
+		"install it (Debian: apt-get install redis-server; .ci/run does) to run the Redis tests")
 	return false
 }
 
@@ -195,7 +192,7 @@ func (s *Server) start() error {
 		"--logfile", logPath,
 	)
 	cmd.Dir = s.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // own process group: a test's ^C does not reach it first
+	ownProcessGroup(cmd) // on Unix: a test's ^C does not reach it first
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", s.bin, err)
 	}
@@ -230,7 +227,8 @@ func (s *Server) start() error {
 }
 
 // stop ends the process by its PID: SIGTERM, then SIGKILL to its process
-// group if it has not exited after termTimeout.
+// group if it has not exited after termTimeout (on systems without signals,
+// a plain kill).
 func (s *Server) stop() error {
 	s.mu.Lock()
 	cmd, exited := s.cmd, s.exited
@@ -240,13 +238,13 @@ func (s *Server) stop() error {
 		return nil
 	}
 	pid := cmd.Process.Pid
-	_ = syscall.Kill(pid, syscall.SIGTERM)
+	terminate(cmd)
 	select {
 	case <-exited:
 		return nil
 	case <-time.After(termTimeout):
 	}
-	_ = syscall.Kill(-pid, syscall.SIGKILL) // the group we created for it (pgid == pid)
+	kill(cmd)
 	select {
 	case <-exited:
 		return nil
