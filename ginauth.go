@@ -54,6 +54,7 @@ package ginauth
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
@@ -142,6 +143,7 @@ type Auth struct {
 	logoutSeal  *seal.Sealer
 	clientSide  bool // the store keeps sessions in the cookie itself
 	csrf        *csrfSigner
+	crossOrigin *http.CrossOriginProtection
 	used        *usedStates
 
 	revoked       revocations
@@ -212,6 +214,7 @@ func (a *Auth) init() error {
 		return fmt.Errorf("%w: %w", ErrWeakSecret, err)
 	}
 	a.csrf = newCSRFSigner(cfg.Secrets)
+	a.crossOrigin = http.NewCrossOriginProtection()
 
 	if err := a.initProviders(); err != nil {
 		return err
