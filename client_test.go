@@ -69,6 +69,9 @@ func TestClientScript_Route(t *testing.T) {
 			if other := b.get(tc.path, "If-None-Match", `"other"`); other.status != http.StatusOK {
 				t.Errorf("If-None-Match of another version: %d", other.status)
 			}
+			if nm := b.get(tc.path, "If-None-Match", `"other", `+etag); nm.status != http.StatusNotModified {
+				t.Errorf("If-None-Match listing the current version: %d, want 304", nm.status)
+			}
 		})
 	}
 	for _, name := range []string{"signIn", "signOut", "getSession", "createClient", "X-CSRF-Token", "/csrf"} {

@@ -8,7 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -96,10 +96,22 @@ func (a *Auth) CheckCSRF(c *gin.Context, token string) error {
 	return nil
 }
 
-// checkSameOrigin refuses requests that the browser marks as cross-site.
+// checkSameOrigin refuses a request that the browser marks as coming from
+// another origin. http.CrossOriginProtection decides from Sec-Fetch-Site,
+// or without it from Origin against Host. It is shown the request as what
+// CheckCSRF is asked about: a state-changing request (Check lets GET, HEAD
+// and OPTIONS through) addressed to the app's origin, BaseURL, since behind
+// a proxy the Host the app sees may differ. BaseURL is not added as a
+// trusted origin: that would let a request with it as Origin through even
+// when Sec-Fetch-Site says cross-site or same-site. Check compares hosts
+// only and believes Sec-Fetch-Site over Origin, so an Origin header must
+// also be the app's origin exactly, scheme included.
 func (a *Auth) checkSameOrigin(r *http.Request) error {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return fmt.Errorf("%w: Sec-Fetch-Site is %s", ErrCSRF, url.QueryEscape(site))
+	req := *r
+	req.Method = http.MethodPost
+	_, req.Host, _ = strings.Cut(a.origin, "://")
+	if err := a.crossOrigin.Check(&req); err != nil {
+		return fmt.Errorf("%w: %w", ErrCSRF, err)
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && origin != a.origin {
 		return fmt.Errorf("%w: cross-origin request", ErrCSRF)

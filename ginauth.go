@@ -55,6 +55,7 @@ package ginauth
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
@@ -140,18 +141,19 @@ type Auth struct {
 	*sessions        // the session side: loading, saving, tokens, revocations
 	flows     *flows // the flow side: sign-in state cookies, consumed flows
 
-	origin     string // BaseURL's origin
-	authPath   string // where Register mounts the routes
-	secure     bool
-	providers  map[string]providers.Provider
-	ordered    []providers.Provider
-	redirects  *redirect.Policy
-	csrf       *csrfSigner
-	cookies    *cookieNames
-	logoutSeal *seal.Sealer
-	render     func(c *gin.Context, p Page)
-	now        func() time.Time
-	warn       *warnings
+	origin      string // BaseURL's origin
+	authPath    string // where Register mounts the routes
+	secure      bool
+	providers   map[string]providers.Provider
+	ordered     []providers.Provider
+	redirects   *redirect.Policy
+	csrf        *csrfSigner
+	crossOrigin *http.CrossOriginProtection
+	cookies     *cookieNames
+	logoutSeal  *seal.Sealer
+	render      func(c *gin.Context, p Page)
+	now         func() time.Time
+	warn        *warnings
 }
 
 // sessions is the session side of Auth: it reads, writes, refreshes and
@@ -230,6 +232,7 @@ func (a *Auth) init(cfg Config) error {
 		}
 	}
 	a.csrf = newCSRFSigner(cfg.Secrets)
+	a.crossOrigin = http.NewCrossOriginProtection()
 
 	if err := a.initProviders(cfg.Providers); err != nil {
 		return err

@@ -2,10 +2,15 @@ package ginauth_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth"
 )
 
 // CSRF on sign-in and sign-out: SECURITY.md CS-1 .. CS-4.
@@ -210,7 +215,16 @@ func TestCS2_CrossSiteOriginRefused(t *testing.T) {
 		{"Sec-Fetch-Site same-site", []string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
 		{"same Origin but Sec-Fetch-Site cross-site", []string{"Origin", a.base, "Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
 		{"Origin evil.com with Sec-Fetch-Site same-origin", []string{"Origin", "https://evil.com", "Sec-Fetch-Site", "same-origin"}, http.StatusForbidden},
+		// Where http.CrossOriginProtection alone would differ: it believes
+		// Sec-Fetch-Site over Origin, compares Origin's host only, and a
+		// trusted origin would pass whatever Sec-Fetch-Site says.
+		{"same Origin but Sec-Fetch-Site same-site", []string{"Origin", a.base, "Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
+		{"Origin null with Sec-Fetch-Site same-origin", []string{"Origin", "null", "Sec-Fetch-Site", "same-origin"}, http.StatusForbidden},
+		{"Origin same host over http with Sec-Fetch-Site same-origin", []string{"Origin", "http://" + baseURL.Host, "Sec-Fetch-Site", "same-origin"}, http.StatusForbidden},
+		{"Sec-Fetch-Site of an unknown value", []string{"Sec-Fetch-Site", "same-origin, cross-site"}, http.StatusForbidden},
 		{"control: same origin", []string{"Origin", a.base, "Sec-Fetch-Site", "same-origin"}, http.StatusSeeOther},
+		{"control: same origin from a browser without Sec-Fetch-Site", []string{"Origin", a.base}, http.StatusSeeOther},
+		{"control: Sec-Fetch-Site none (user-initiated)", []string{"Sec-Fetch-Site", "none"}, http.StatusSeeOther},
 		{"control: no fetch metadata", nil, http.StatusSeeOther},
 	}
 	for _, tc := range cases {
@@ -233,6 +247,116 @@ func TestCS2_CrossSiteOriginRefused(t *testing.T) {
 				t.Errorf("control: Location %q, signed in %v", r.location(), b.signedIn())
 			}
 		})
+	}
+}
+
+// postWithHost is b.post with the request's Host set to host, as a reverse
+// proxy in front of the app may send it. The client's cookie jar would go by
+// that Host, so the browser's cookies for the app's URL are sent and stored
+// here.
+func (b *browser) postWithHost(host, path string, form url.Values, hdr ...string) result {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.abs(path), strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Host = host
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	for _, c := range b.jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	noJar := &http.Client{Transport: b.single.Transport, Timeout: b.single.Timeout, CheckRedirect: b.single.CheckRedirect}
+	r := b.do(noJar, req)
+	b.jar.SetCookies(req.URL, (&http.Response{Header: r.header}).Cookies())
+	return r
+}
+
+// TestCS2_OriginIsBaseURLNotHost: the app's origin is Config.BaseURL, not
+// the Host the request arrives with (behind a proxy they may differ): an
+// Origin of BaseURL passes and an Origin matching only the Host does not.
+func TestCS2_OriginIsBaseURLNotHost(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	const host = "backend.internal:8080"
+	cases := []struct {
+		name       string
+		hdr        []string
+		wantStatus int
+	}{
+		{"Origin BaseURL without Sec-Fetch-Site", []string{"Origin", a.base}, http.StatusSeeOther},
+		{"Origin BaseURL with Sec-Fetch-Site same-origin", []string{"Origin", a.base, "Sec-Fetch-Site", "same-origin"}, http.StatusSeeOther},
+		{"no fetch metadata", nil, http.StatusSeeOther},
+		{"Origin matching the Host without Sec-Fetch-Site", []string{"Origin", "https://" + host}, http.StatusForbidden},
+		{"Origin matching the Host over http", []string{"Origin", "http://" + host}, http.StatusForbidden},
+		{"Origin BaseURL with Sec-Fetch-Site cross-site", []string{"Origin", a.base, "Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b, before := a.signedInBrowser(t)
+			form := url.Values{"csrfToken": {b.csrf()}, "callbackUrl": {"/dashboard"}}
+			r := b.postWithHost(host, "/auth/signout", form, tc.hdr...)
+			if r.status != tc.wantStatus {
+				t.Fatalf("status %d, want %d", r.status, tc.wantStatus)
+			}
+			if tc.wantStatus == http.StatusForbidden {
+				wantSessionUnchanged(t, b, r, before)
+				return
+			}
+			if r.location() != a.base+"/dashboard" || b.signedIn() {
+				t.Errorf("Location %q, signed in %v", r.location(), b.signedIn())
+			}
+		})
+	}
+}
+
+// TestCS2_CheckCSRFOnSafeMethods: http.CrossOriginProtection lets GET, HEAD
+// and OPTIONS through; CheckCSRF, asked only about state-changing requests,
+// checks the origin whatever the method of the request it is given.
+func TestCS2_CheckCSRFOnSafeMethods(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	a.router.Match([]string{http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete}, "/checked",
+		func(c *gin.Context) {
+			if err := a.auth.CheckCSRF(c, ""); err != nil {
+				if !errors.Is(err, ginauth.ErrCSRF) {
+					t.Errorf("error %v does not wrap ErrCSRF", err)
+				}
+				c.Status(http.StatusForbidden)
+				return
+			}
+			c.Status(http.StatusNoContent)
+		})
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete} {
+		for _, tc := range []struct {
+			name       string
+			hdr        []string
+			wantStatus int
+		}{
+			{"Sec-Fetch-Site cross-site", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+			{"Sec-Fetch-Site same-site", []string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
+			{"Origin evil.com", []string{"Origin", "https://evil.com"}, http.StatusForbidden},
+			{"control: same origin", []string{"Origin", a.base, "Sec-Fetch-Site", "same-origin"}, http.StatusNoContent},
+		} {
+			t.Run(method+" "+tc.name, func(t *testing.T) {
+				t.Parallel()
+				b, _ := a.signedInBrowser(t)
+				req, err := http.NewRequest(method, b.abs("/checked"), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("X-CSRF-Token", b.csrf())
+				for i := 0; i+1 < len(tc.hdr); i += 2 {
+					req.Header.Set(tc.hdr[i], tc.hdr[i+1])
+				}
+				if r := b.do(b.single, req); r.status != tc.wantStatus {
+					t.Fatalf("status %d, want %d", r.status, tc.wantStatus)
+				}
+			})
+		}
 	}
 }
 

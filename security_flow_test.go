@@ -258,7 +258,7 @@ func TestST6_RandomValuesUniqueAndLong(t *testing.T) {
 	a := newTestApp(t)
 	// A client without a cookie jar: 1000 flow cookies would otherwise ride
 	// along on every request.
-	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the test server's certificate
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} // #nosec G402 -- the test server's certificate
 	t.Cleanup(tr.CloseIdleConnections)
 	c := &http.Client{Transport: tr, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	_ "embed" // the home page's script
 	"encoding/hex"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -26,23 +28,21 @@ var (
 		sum := sha256.Sum256(appScript)
 		return hex.EncodeToString(sum[:8])
 	}()
-	appScriptURL = appScriptPath + "?v=" + appScriptVersion
+	appScriptURL  = appScriptPath + "?v=" + appScriptVersion
+	appScriptETag = `"` + appScriptVersion + `"`
 )
 
 // serveAppScript serves appScript: immutable when asked for its current
-// version, revalidated at every use otherwise.
+// version, revalidated at every use otherwise. http.ServeContent answers
+// If-None-Match (304) and Range against the ETag set here.
 func serveAppScript(c *gin.Context) {
-	etag := `"` + appScriptVersion + `"`
 	if c.Query("v") == appScriptVersion {
 		c.Header("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
 		c.Header("Cache-Control", "no-cache")
 	}
-	c.Header("ETag", etag)
+	c.Header("ETag", appScriptETag)
+	c.Header("Content-Type", "text/javascript; charset=utf-8")
 	c.Header("X-Content-Type-Options", "nosniff")
-	if c.GetHeader("If-None-Match") == etag {
-		c.Status(http.StatusNotModified)
-		return
-	}
-	c.Data(http.StatusOK, "text/javascript; charset=utf-8", appScript)
+	http.ServeContent(c.Writer, c.Request, "app.js", time.Time{}, bytes.NewReader(appScript))
 }

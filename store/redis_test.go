@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha1" //nolint:gosec // the store names keys with SHA-1
+	"crypto/sha1" // #nosec G505 -- the store names keys with SHA-1
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -901,6 +901,6 @@ func hexTag(provider, subject string) string {
 }
 
 func sha1Hex(s string) string {
-	sum := sha1.Sum([]byte(s)) //nolint:gosec // key naming, as in the store
+	sum := sha1.Sum([]byte(s)) // #nosec G401 -- key naming, as in the store
 	return hex.EncodeToString(sum[:])
 }

@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -44,6 +45,10 @@ func TestOpenRefuses(t *testing.T) {
 	good := s.Seal([]byte("payload"), []byte("session-cookie"))
 	flip := []byte(good)
 	flip[len(flip)/2] ^= 1
+	// good is 47 characters for 35 bytes: the last character's two low
+	// bits are unused, and a lenient decoder ignores them.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	trailing := good[:len(good)-1] + string(alphabet[strings.IndexByte(alphabet, good[len(good)-1])^1])
 	cases := map[string]struct {
 		sealer *Sealer
 		value  string
@@ -58,6 +63,10 @@ func TestOpenRefuses(t *testing.T) {
 		"not base64":            {s, "%%%" + good[3:], "session-cookie"},
 		"padded base64":         {s, good + "==", "session-cookie"},
 		"too short":             {s, "AAAA", "session-cookie"},
+		"unused bits set":       {s, trailing, "session-cookie"},
+		"newline inside":        {s, good[:20] + "\n" + good[20:], "session-cookie"},
+		"CRLF at the end":       {s, good + "\r\n", "session-cookie"},
+		"standard alphabet":     {s, "+" + good[1:], "session-cookie"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -98,7 +107,18 @@ func FuzzOpen(f *testing.F) {
 	f.Add(s.Seal([]byte("seed"), nil))
 	f.Add("")
 	f.Add("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("AAAAAAAAAAAAAAAAAAAA\nAAAAAAAAAAAAAAAAAAAA")
+	f.Add("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB")
+	f.Add("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==")
 	f.Fuzz(func(t *testing.T, v string) {
+		// decode accepts exactly the encodings Seal produces: those that
+		// a lenient decoder reads and that encode back to v.
+		raw, ok := decode(v)
+		lenient, err := base64.RawURLEncoding.DecodeString(v)
+		canonical := err == nil && base64.RawURLEncoding.EncodeToString(lenient) == v
+		if ok != canonical || (ok && !bytes.Equal(raw, lenient)) {
+			t.Fatalf("decode(%q) = %x, %v; canonical %v", v, raw, ok, canonical)
+		}
 		if plain, err := s.Open(v, nil); err == nil {
 			// Only a value this sealer produced can open; the fuzzer
 			// cannot forge one, so anything opened must re-seal and open.
