@@ -33,6 +33,13 @@ type Metadata struct {
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
+const (
+	DiscoveryMinCacheAge = time.Minute
+	DiscoveryMaxCacheAge = 24 * time.Hour
+	DiscoveryCacheAge    = time.Hour
+	DiscoveryStaleGrace  = 24 * time.Hour
+)
+
 // retryAfterFailure is how long a failed discovery is remembered before the
 // next request tries again.
 const retryAfterFailure = 5 * time.Second

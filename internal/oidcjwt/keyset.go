@@ -24,6 +24,10 @@ const (
 	MaxTokenSize = 64 << 10
 	// DefaultMinRefreshInterval is the default KeySetOptions.MinRefreshInterval.
 	DefaultMinRefreshInterval = 60 * time.Second
+	DefaultMinCacheAge = time.Minute
+	DefaultMaxCacheAge = 24 * time.Hour
+	DefaultCacheAge    = time.Hour
+	DefaultStaleGrace  = 6 * time.Hour
 	// maxKidlessCandidates caps the keys tried for a token without kid.
 	maxKidlessCandidates = 10
 	// minRSABits is the smallest RSA modulus accepted from a JWKS.
@@ -52,6 +56,8 @@ type KeySetOptions struct {
 	MinRefreshInterval time.Duration
 	// Now returns the current time (time.Now when nil).
 	Now func() time.Time
+
+	MinCacheAge, MaxCacheAge, CacheAge, StaleGrace time.Duration
 }
 
 // RemoteKeySet verifies JWS tokens with keys from a remote JWKS. It is safe
