@@ -93,7 +93,10 @@ func TestWaiterHonoursItsContext(t *testing.T) {
 	<-started
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := g.Do(ctx, "k", func(context.Context) (int, error) { t.Error("second call ran while the first held the key"); return 0, nil })
+	_, err := g.Do(ctx, "k", func(context.Context) (int, error) {
+		t.Error("second call ran while the first held the key")
+		return 0, nil
+	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Do with a cancelled context = %v, want context.Canceled", err)
 	}
