@@ -99,6 +99,3 @@ func ValidateLogoutToken(payload []byte, e LogoutExpectations) (*LogoutClaims, e
 	}
 	return c, nil
 }
-
-// CheckLogoutTokenType is a stub.
-func CheckLogoutTokenType(token string) error { return nil }
