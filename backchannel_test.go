@@ -87,10 +87,10 @@ func TestBC1_LogoutBySID(t *testing.T) {
 		{"sid only, from the OP", func(l *lcApp, sid string) string { return l.op.LogoutToken("", sid) }, storeCases[0]},
 		{"sid only, memory store", func(l *lcApp, sid string) string { return l.op.LogoutToken("", sid) }, storeCases[1]},
 		{"sub and sid, from the OP", func(l *lcApp, sid string) string { return l.op.LogoutToken("alice", sid) }, storeCases[0]},
-		{"aud as a one-element array, typ JWT", func(l *lcApp, sid string) string {
+		{"aud as a one-element array, no typ", func(l *lcApp, sid string) string {
 			c := l.logoutClaims("alice", sid)
 			c["aud"] = []string{l.op.ClientID()}
-			return l.op.SignJWT(nil, c)
+			return l.op.SignJWT(map[string]any{"typ": nil}, c) // typ JWT is refused (BC-6)
 		}, storeCases[0]},
 	}
 	for _, tc := range cases {
