@@ -166,6 +166,7 @@ func TestCritRejected(t *testing.T) {
 		{"crit naming a registered parameter", `{"alg":"RS256","kid":"k1","crit":["kid"]}`, false},
 		{"crit null", `{"alg":"RS256","kid":"k1","crit":null}`, false},
 		{"crit a string", `{"alg":"RS256","kid":"k1","crit":"b64"}`, false},
+		{"CRIT in upper case (matched case-insensitively)", `{"alg":"RS256","kid":"k1","CRIT":[]}`, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
