@@ -87,10 +87,10 @@ func TestBC1_LogoutBySID(t *testing.T) {
 		{"sid only, from the OP", func(l *lcApp, sid string) string { return l.op.LogoutToken("", sid) }, storeCases[0]},
 		{"sid only, memory store", func(l *lcApp, sid string) string { return l.op.LogoutToken("", sid) }, storeCases[1]},
 		{"sub and sid, from the OP", func(l *lcApp, sid string) string { return l.op.LogoutToken("alice", sid) }, storeCases[0]},
-		{"aud as a one-element array, typ JWT", func(l *lcApp, sid string) string {
+		{"aud as a one-element array, no typ", func(l *lcApp, sid string) string {
 			c := l.logoutClaims("alice", sid)
 			c["aud"] = []string{l.op.ClientID()}
-			return l.op.SignJWT(nil, c)
+			return l.op.SignJWT(map[string]any{"typ": nil}, c) // typ JWT is refused (BC-6)
 		}, storeCases[0]},
 	}
 	for _, tc := range cases {
@@ -178,6 +178,9 @@ func TestBC_InvalidLogoutTokens(t *testing.T) {
 			c["sid"] = sid
 			return l.op.SignJWT(nil, c)
 		}, providers.ErrTokenMalformed},
+		{"BC-4", "empty crit", withHeader(map[string]any{"typ": "logout+jwt", "crit": []string{}}), providers.ErrTokenHeader},
+		{"BC-6", "typ JWT (an ID token's)", withHeader(map[string]any{"typ": "JWT"}), providers.ErrTokenType},
+		{"BC-6", "typ at+jwt", withHeader(map[string]any{"typ": "at+jwt"}), providers.ErrTokenType},
 		{"malformed", "not a JWT", func() string { return "not-a-jwt" }, providers.ErrTokenMalformed},
 		{"malformed", "payload not JSON", func() string {
 			parts := strings.Split(l.op.LogoutToken("alice", sid), ".")

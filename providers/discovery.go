@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/ginauth/ginauth/internal/flight"
 	"github.com/ginauth/ginauth/internal/oidcjwt"
 	"github.com/ginauth/ginauth/internal/safehttp"
 )
@@ -33,8 +35,27 @@ type Metadata struct {
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
-// retryAfterFailure is how long a failed discovery is remembered before the
-// next request tries again.
+// Discovery caching. The metadata is fetched again, before use, once older
+// than its max age: the discovery response's Cache-Control max-age less its
+// Age; DiscoveryMinCacheAge for no-cache, no-store or an unusable value;
+// DiscoveryCacheAge without max-age; always within [DiscoveryMinCacheAge,
+// DiscoveryMaxCacheAge]. Each refetched document passes every check the
+// first one did. When a refetch fails or its document is refused, the last
+// good metadata is used for DiscoveryStaleGrace more (one attempt per
+// DiscoveryMinCacheAge meanwhile); past that the provider is unavailable
+// until discovery succeeds again. The metadata holds only endpoints and
+// algorithms, whose checks do not depend on its age, so availability gets the
+// longer grace here; the keys have their own, shorter one
+// (oidcjwt.DefaultStaleGrace).
+const (
+	DiscoveryMinCacheAge = time.Minute
+	DiscoveryMaxCacheAge = 24 * time.Hour
+	DiscoveryCacheAge    = time.Hour
+	DiscoveryStaleGrace  = 24 * time.Hour
+)
+
+// retryAfterFailure is how long a failed discovery is remembered, while no
+// usable metadata is cached, before the next request tries again.
 const retryAfterFailure = 5 * time.Second
 
 var asymmetricAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -42,20 +63,25 @@ var asymmetricAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS51
 func allowedAlg(alg string) bool { return slices.Contains(asymmetricAlgs, alg) }
 
 type loadedMetadata struct {
-	doc       *Metadata
-	keys      *oidcjwt.RemoteKeySet
-	algs      []string
-	authStyle oauth2.AuthStyle
+	doc         *Metadata
+	keys        *oidcjwt.RemoteKeySet
+	algs        []string
+	authStyle   oauth2.AuthStyle
+	freshUntil  time.Time // from then on, fetch again before use
+	usableUntil time.Time // freshUntil + DiscoveryStaleGrace: never used from then on
 }
 
-// metadataCache fetches discovery once, remembers failures briefly, and lets
-// concurrent callers share one fetch.
+// metadataCache fetches discovery on first use and again after its max age,
+// remembers failures briefly, and lets concurrent callers share one fetch;
+// each caller waits only as long as its own context allows.
 type metadataCache struct {
-	p *OIDCProvider
+	p     *OIDCProvider
+	fetch flight.Group[struct{}, *loadedMetadata]
 
 	mu       sync.Mutex
-	loaded   *loadedMetadata
-	lastErr  error
+	loaded   *loadedMetadata // last good metadata; nil before the first success
+	attempts uint64          // discovery attempts completed
+	lastErr  error           // error of the last attempt; nil if it succeeded
 	failedAt time.Time
 }
 
@@ -63,28 +89,90 @@ func newMetadataCache(p *OIDCProvider) *metadataCache { return &metadataCache{p:
 
 func (c *metadataCache) get(ctx context.Context) (*loadedMetadata, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.loaded != nil {
-		return c.loaded, nil
+	now := c.p.cfg.Now()
+	cur := c.loaded
+	if cur != nil && now.Before(cur.freshUntil) {
+		c.mu.Unlock()
+		return cur, nil
 	}
-	if c.lastErr != nil && c.p.cfg.Now().Sub(c.failedAt) < retryAfterFailure {
-		return nil, c.lastErr
+	stale := cur != nil && now.Before(cur.usableUntil)
+	if c.lastErr != nil && c.fetch.Running() == 0 {
+		backoff := retryAfterFailure
+		if stale {
+			backoff = DiscoveryMinCacheAge
+		}
+		if now.Sub(c.failedAt) < backoff {
+			err := c.lastErr
+			c.mu.Unlock()
+			if stale {
+				return cur, nil
+			}
+			return nil, err
+		}
 	}
-	m, err := c.p.discover(ctx)
-	if err != nil {
-		c.lastErr, c.failedAt = err, c.p.cfg.Now()
-		return nil, err
+	seen := c.attempts
+	c.mu.Unlock()
+
+	m, err := c.fetch.Do(ctx, struct{}{}, func(fctx context.Context) (*loadedMetadata, error) {
+		return c.refresh(fctx, seen)
+	})
+	if err == nil {
+		return m, nil
 	}
-	c.loaded, c.lastErr = m, nil
-	return m, nil
+	if !errors.Is(err, ErrUnavailable) {
+		// ctx ended, or the fetch panicked.
+		err = fmt.Errorf("%w: discovery of %s: %w", ErrUnavailable, c.p.cfg.Name, err)
+	}
+	if ctx.Err() == nil {
+		// The fetch failed: the last good metadata, within its grace.
+		c.mu.Lock()
+		cur, now = c.loaded, c.p.cfg.Now()
+		c.mu.Unlock()
+		if cur != nil && now.Before(cur.usableUntil) {
+			return cur, nil
+		}
+	}
+	return nil, err
 }
 
-func (p *OIDCProvider) discover(ctx context.Context) (*loadedMetadata, error) {
+// refresh runs discovery and records the outcome, unless an attempt
+// completed since the caller looked (seen): then it returns that one's.
+func (c *metadataCache) refresh(ctx context.Context, seen uint64) (m *loadedMetadata, err error) {
+	c.mu.Lock()
+	if c.attempts != seen {
+		m, err = c.loaded, c.lastErr
+		c.mu.Unlock()
+		return m, err
+	}
+	prev := c.loaded
+	c.mu.Unlock()
+
+	err = fmt.Errorf("%w: discovery of %s did not complete", ErrUnavailable, c.p.cfg.Name) // if it panics
+	defer func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.attempts++
+		if err != nil {
+			c.lastErr, c.failedAt = err, c.p.cfg.Now()
+			m = nil
+			return
+		}
+		c.loaded, c.lastErr = m, nil
+	}()
+	m, err = c.p.discover(ctx, prev)
+	return m, err
+}
+
+// discover fetches and checks the discovery document. The key set of prev is
+// kept when the jwks_uri is the same, so its cached keys stay in use.
+func (p *OIDCProvider) discover(ctx context.Context, prev *loadedMetadata) (*loadedMetadata, error) {
+	start := p.cfg.Now() // the max age runs from the request
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
 	wellKnown := strings.TrimSuffix(p.cfg.Issuer, "/") + "/.well-known/openid-configuration"
 	var doc Metadata
-	if err := p.getJSON(ctx, wellKnown, "", &doc); err != nil {
+	header, err := p.fetchJSON(ctx, wellKnown, "", &doc)
+	if err != nil {
 		return nil, fmt.Errorf("%w: discovery of %s: %w", ErrUnavailable, p.cfg.Name, err)
 	}
 	if doc.Issuer != p.cfg.Issuer {
@@ -121,11 +209,20 @@ func (p *OIDCProvider) discover(ctx context.Context) (*loadedMetadata, error) {
 			algs = []string{"RS256"}
 		}
 	}
+	var keys *oidcjwt.RemoteKeySet
+	if prev != nil && prev.doc.JWKSURI == doc.JWKSURI {
+		keys = prev.keys
+	} else {
+		keys = oidcjwt.NewRemoteKeySet(doc.JWKSURI, oidcjwt.KeySetOptions{Client: p.client, Now: p.cfg.Now})
+	}
+	fresh := start.Add(oidcjwt.CacheLifetime(header, DiscoveryCacheAge, DiscoveryMinCacheAge, DiscoveryMaxCacheAge))
 	return &loadedMetadata{
-		doc:       &doc,
-		keys:      oidcjwt.NewRemoteKeySet(doc.JWKSURI, oidcjwt.KeySetOptions{Client: p.client, Now: p.cfg.Now}),
-		algs:      algs,
-		authStyle: authStyle(doc.TokenEndpointAuthMethodsSupported, p.cfg.ClientSecret),
+		doc:         &doc,
+		keys:        keys,
+		algs:        algs,
+		authStyle:   authStyle(doc.TokenEndpointAuthMethodsSupported, p.cfg.ClientSecret),
+		freshUntil:  fresh,
+		usableUntil: fresh.Add(DiscoveryStaleGrace),
 	}, nil
 }
 
@@ -148,9 +245,15 @@ func authStyle(supported []string, secret string) oauth2.AuthStyle {
 // getJSON GETs a JSON document (bearer-authenticated when token is set) and
 // decodes it into v.
 func (p *OIDCProvider) getJSON(ctx context.Context, endpoint, token string, v any) error {
+	_, err := p.fetchJSON(ctx, endpoint, token, v)
+	return err
+}
+
+// fetchJSON is getJSON that also returns the response header.
+func (p *OIDCProvider) fetchJSON(ctx context.Context, endpoint, token string, v any) (http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	if token != "" {
@@ -158,20 +261,20 @@ func (p *OIDCProvider) getJSON(ctx context.Context, endpoint, token string, v an
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := safehttp.ReadAll(resp.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("malformed JSON: %w", err)
+		return nil, fmt.Errorf("malformed JSON: %w", err)
 	}
-	return nil
+	return resp.Header, nil
 }
 
 // CheckIssuerURL reports whether issuer is acceptable as an issuer or

@@ -50,6 +50,12 @@ var (
 	ErrTokenNonce = oidcjwt.ErrNonce
 	// ErrTokenSubject: sub is missing or empty.
 	ErrTokenSubject = oidcjwt.ErrSubject
+	// ErrTokenType: a logout token whose typ is not logout+jwt, or an ID
+	// token carrying the back-channel logout events claim.
+	ErrTokenType = oidcjwt.ErrTokenType
+	// ErrTokenHeader: the token's JOSE header uses an extension ginauth does
+	// not implement (any crit, or b64).
+	ErrTokenHeader = oidcjwt.ErrUnsupportedHeader
 	// ErrResponseTooLarge: a provider response exceeded the size cap.
 	ErrResponseTooLarge = safehttp.ErrResponseTooLarge
 )

@@ -47,7 +47,7 @@ type EndSessioner interface {
 type LogoutTokenVerifier interface {
 	// VerifyLogoutToken validates a logout token completely: signature and
 	// algorithm, iss, aud, iat, exp, jti, the events claim, no nonce, sub or
-	// sid. It does not check jti replay: the caller keeps that state.
+	// sid, and typ (logout+jwt when present). It does not check jti replay: the caller keeps that state.
 	VerifyLogoutToken(ctx context.Context, raw string) (*LogoutClaims, error)
 }
 
@@ -162,6 +162,11 @@ func (p *OIDCProvider) VerifyLogoutToken(ctx context.Context, raw string) (*Logo
 		Skew:     p.cfg.ClockSkew,
 	})
 	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
+	}
+	// Back-Channel Logout 1.0 §2.4: a typ other than logout+jwt is another
+	// kind of token.
+	if err := oidcjwt.CheckLogoutTokenType(raw); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
 	}
 	return claims, nil

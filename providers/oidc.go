@@ -18,7 +18,9 @@ import (
 )
 
 // OIDCConfig configures a generic OpenID Connect provider. Endpoints come from
-// the issuer's discovery document, fetched on first use.
+// the issuer's discovery document, fetched on first use and again after its
+// max age (see DiscoveryCacheAge); keys come from its jwks_uri, cached the
+// same way (oidcjwt.KeySetOptions defaults).
 type OIDCConfig struct {
 	Name        string // route name, e.g. "keycloak"; required
 	DisplayName string // default: Name
@@ -70,7 +72,8 @@ type OIDCProvider struct {
 }
 
 // OIDC returns a provider for any OpenID Connect issuer. It does no network
-// I/O: discovery happens on first use and is retried after failures.
+// I/O: discovery happens on first use, is refreshed after its max age and is
+// retried after failures.
 func OIDC(cfg OIDCConfig) (*OIDCProvider, error) {
 	if !ValidName(cfg.Name) {
 		return nil, fmt.Errorf("%w: name %q must match [a-z0-9][a-z0-9-]{0,31}", ErrInvalidConfig, cfg.Name)

@@ -59,9 +59,9 @@ type Claims struct {
 }
 
 // ValidateIDToken parses payload, a JSON object, and checks it against e:
-// iss, aud and azp, exp (> Now-Skew), iat (within [Now-MaxIATAge-Skew,
-// Now+Skew]), nbf if present (<= Now+Skew), sub (a non-empty string) and
-// nonce. A claim of the wrong type fails like a wrong value. payload must
+// no events claim (that is a logout token), iss, aud and azp, exp
+// (> Now-Skew), iat (within [Now-MaxIATAge-Skew, Now+Skew]), nbf if present
+// (<= Now+Skew), sub (a non-empty string) and nonce. A claim of the wrong type fails like a wrong value. payload must
 // already be signature-verified (RemoteKeySet.Verify).
 func ValidateIDToken(payload []byte, e IDTokenExpectations) (*Claims, error) {
 	m, now, skew, err := parseClaims(payload, e.Now, e.Skew)
@@ -71,6 +71,12 @@ func ValidateIDToken(payload []byte, e IDTokenExpectations) (*Claims, error) {
 	maxAge := e.MaxIATAge
 	if maxAge <= 0 {
 		maxAge = DefaultMaxIATAge
+	}
+
+	// A logout token (or any security event token) is not an ID token
+	// (Back-Channel Logout 1.0 §2.4), whatever else it carries.
+	if _, present := m["events"]; present {
+		return nil, tokenError(ErrTokenType, "events claim present: not an ID token")
 	}
 
 	c := &Claims{Raw: append(json.RawMessage(nil), payload...)}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ func FuzzVerify(f *testing.F) {
 		rawToken(`{"alg":"none"}`, payload, nil),
 		rawToken(`{"alg":"RS256","kid":"k1","crit":["b64"],"b64":false}`, payload, []byte("sig")),
 		rawToken(`{"alg":"RS256","jwk":{"kty":"oct","k":"AAAA"}}`, payload, []byte("sig")),
+		signRS256Raw(f, rsaKey1, `{"alg":"RS256","kid":"k1","crit":[]}`, payload, false),
+		signRS256Raw(f, rsaKey1, `{"alg":"RS256","kid":"k1","b64":false}`, payload, true),
+		signRS256Raw(f, rsaKey1, `{"alg":"RS256","kid":"k1","typ":"logout+jwt"}`, payload, false),
 		hs256(`{"alg":"HS256","kid":"k1"}`, payload, []byte("secret")),
 		"", ".", "..", "a.b.c", "e30.e30.", strings.Repeat(".", 100),
 		`{"payload":"e30","signatures":[]}`,
@@ -65,6 +69,18 @@ func FuzzVerify(f *testing.F) {
 		if perr != nil {
 			t.Fatalf("accepted token fails to parse: %v", perr)
 		}
+		// No JWS extension: no crit, no b64, in any form.
+		h, herr := base64.RawURLEncoding.DecodeString(parts[0])
+		var hdr map[string]json.RawMessage
+		if herr != nil || json.Unmarshal(h, &hdr) != nil {
+			t.Fatal("accepted a token whose header does not decode")
+		}
+		if _, ok := hdr["crit"]; ok {
+			t.Fatal("accepted a token with crit")
+		}
+		if _, ok := hdr["b64"]; ok {
+			t.Fatal("accepted a token with b64")
+		}
 		ok := false
 		for _, k := range []any{&rsaKey1.PublicKey, &ecKey1.PublicKey, &rsaKey2.PublicKey} {
 			if _, verr := jws.Verify(k); verr == nil {
@@ -85,6 +101,7 @@ func FuzzValidateIDToken(f *testing.F) {
 	for k, v := range map[string]any{
 		"aud": []string{testClientID}, "azp": testClientID, "nbf": now.Unix(),
 		"exp": "x", "iat": 1e300, "sub": "", "nonce": 1, "iss": testIssuer + "/",
+		"events": map[string]any{BackChannelLogoutEvent: map[string]any{}},
 	} {
 		m := claimsAt(now)
 		m[k] = v
@@ -137,6 +154,9 @@ func FuzzValidateIDToken(f *testing.F) {
 		}
 		if m["iss"] != e.Issuer || m["nonce"] != e.Nonce {
 			t.Fatalf("iss/nonce in payload: %v %v", m["iss"], m["nonce"])
+		}
+		if _, ok := m["events"]; ok {
+			t.Fatal("accepted an ID token with an events claim")
 		}
 		if s, ok := m["sub"].(string); !ok || s == "" {
 			t.Fatalf("sub in payload: %v", m["sub"])
@@ -199,6 +219,70 @@ func FuzzValidateLogoutToken(f *testing.F) {
 		}
 		if !c.Expiry.After(now.Add(-MaxSkew)) || c.IssuedAt.After(now.Add(MaxSkew)) {
 			t.Fatalf("accepted a stale logout token: %s", payload)
+		}
+	})
+}
+
+// FuzzCheckLogoutTokenType: any token; an accepted one has no typ, or a typ
+// that is logout+jwt as a media type.
+func FuzzCheckLogoutTokenType(f *testing.F) {
+	for _, h := range []string{
+		`{"alg":"RS256"}`, `{"typ":"logout+jwt"}`, `{"typ":"application/LOGOUT+jwt"}`, `{"typ":"JWT"}`,
+		`{"typ":null}`, `{"typ":1}`, `{"typ":"application/"}`, `{"typ":"logout+jwt","typ":"JWT"}`,
+		`{"typ":"logout+jwt\u212a"}`, `[]`, `null`, `not json`,
+	} {
+		f.Add(rawToken(h, []byte(`{}`), nil))
+	}
+	for _, s := range []string{"", ".", "..", "a", "!!!.e30.", strings.Repeat(".", 100)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		err := CheckLogoutTokenType(token)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidToken) || !(errors.Is(err, ErrTokenType) || errors.Is(err, ErrMalformed)) {
+				t.Fatalf("unexpected error class: %v", err)
+			}
+			return
+		}
+		seg, _, _ := strings.Cut(token, ".")
+		raw, derr := base64.RawURLEncoding.DecodeString(seg)
+		var hdr map[string]any
+		if derr != nil || json.Unmarshal(raw, &hdr) != nil || hdr == nil {
+			t.Fatalf("accepted a token whose header is not a JSON object: %q", token)
+		}
+		typ, present := hdr["typ"]
+		if !present {
+			return
+		}
+		s, ok := typ.(string)
+		if !ok {
+			t.Fatalf("accepted typ %v", typ)
+		}
+		if l := strings.ToLower(s); l != "logout+jwt" && l != "application/logout+jwt" {
+			t.Fatalf("accepted typ %q", s)
+		}
+	})
+}
+
+// FuzzCacheLifetime: any Cache-Control and Age give a lifetime within the
+// bounds; no-store always gives the minimum.
+func FuzzCacheLifetime(f *testing.F) {
+	for _, s := range [][2]string{
+		{"max-age=600", ""}, {"no-cache", ""}, {`max-age="60"`, "5"}, {"max-age=99999999999999999999", ""},
+		{"public, max-age=0, no-store", ""}, {"max-age=-1", "x"}, {"", ""}, {"=,=,", "-"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	const lo, def, hi = time.Minute, time.Hour, 24 * time.Hour
+	f.Fuzz(func(t *testing.T, cc, age string) {
+		h := http.Header{"Cache-Control": {cc}, "Age": {age}}
+		got := CacheLifetime(h, def, lo, hi)
+		if got < lo || got > hi {
+			t.Fatalf("CacheLifetime(%q, Age %q) = %v, outside [%v, %v]", cc, age, got, lo, hi)
+		}
+		h.Add("Cache-Control", "no-store")
+		if got := CacheLifetime(h, def, lo, hi); got != lo {
+			t.Fatalf("with no-store: %v, want %v", got, lo)
 		}
 	})
 }

@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/ginauth/ginauth/internal/flight"
 	"github.com/ginauth/ginauth/internal/safehttp"
 )
 
@@ -24,12 +26,25 @@ const (
 	MaxTokenSize = 64 << 10
 	// DefaultMinRefreshInterval is the default KeySetOptions.MinRefreshInterval.
 	DefaultMinRefreshInterval = 60 * time.Second
+	// DefaultMinCacheAge is the default KeySetOptions.MinCacheAge: however
+	// short the max age a provider gives (no-cache and no-store included), its
+	// JWKS is not fetched again sooner, the pace of refetches for unknown kids.
+	DefaultMinCacheAge = time.Minute
+	// DefaultMaxCacheAge is the default KeySetOptions.MaxCacheAge: while the
+	// provider answers, a key it removed stops verifying at most this long
+	// after it was fetched, whatever max age it announced.
+	DefaultMaxCacheAge = 24 * time.Hour
+	// DefaultCacheAge is the default KeySetOptions.CacheAge, the max age of
+	// a JWKS response without Cache-Control max-age.
+	DefaultCacheAge = time.Hour
+	// DefaultStaleGrace is the default KeySetOptions.StaleGrace.
+	DefaultStaleGrace = 6 * time.Hour
 	// maxKidlessCandidates caps the keys tried for a token without kid.
 	maxKidlessCandidates = 10
 	// minRSABits is the smallest RSA modulus accepted from a JWKS.
 	minRSABits = 2048
-	// maxInitialRetry caps how long a failed first fetch is remembered
-	// before the next attempt.
+	// maxInitialRetry caps how long a failed fetch is remembered, while no
+	// usable key is cached, before the next attempt.
 	maxInitialRetry = 5 * time.Second
 )
 
@@ -41,34 +56,76 @@ var supportedAlgs = map[jose.SignatureAlgorithm]bool{
 	jose.EdDSA: true,
 }
 
-// KeySetOptions configures a RemoteKeySet.
+// KeySetOptions configures a RemoteKeySet. The zero value works.
 type KeySetOptions struct {
 	// Client fetches the JWKS. Pass a safehttp client; when nil,
 	// safehttp.NewClient(0) is used. Bodies are read through
 	// safehttp.ReadAll, so the size cap holds for any client.
 	Client *http.Client
 	// MinRefreshInterval bounds refetches caused by an unknown key: at most
-	// one per interval (DefaultMinRefreshInterval when zero or negative).
+	// one per interval (DefaultMinRefreshInterval when zero or negative). A
+	// refetch because the cached set expired counts as one; the fetch of a
+	// key set when none is cached does not.
 	MinRefreshInterval time.Duration
+
+	// MinCacheAge and MaxCacheAge bound the max age of a fetched JWKS: the
+	// time after which Verify fetches it again before using it. The max age
+	// is the response's Cache-Control max-age less its Age header; the
+	// minimum for no-cache, no-store or a max-age that cannot be parsed;
+	// CacheAge without max-age. Defaults: DefaultMinCacheAge and
+	// DefaultMaxCacheAge when zero or negative; a MaxCacheAge below
+	// MinCacheAge is raised to it.
+	MinCacheAge, MaxCacheAge time.Duration
+	// CacheAge is the max age of a JWKS response without Cache-Control
+	// max-age (DefaultCacheAge when zero or negative), within the bounds.
+	CacheAge time.Duration
+	// StaleGrace is how long past its max age a JWKS stays in use while it
+	// cannot be fetched again (DefaultStaleGrace when zero; none when
+	// negative). It trades availability during a provider outage against
+	// how long a key the provider removed keeps verifying while ginauth
+	// cannot reach it: at most max age + StaleGrace after the last successful
+	// fetch. Past that, Verify fails with ErrKeysUnavailable until a fetch
+	// succeeds. Meanwhile a fetch is attempted at most once per
+	// MinRefreshInterval.
+	StaleGrace time.Duration
+
 	// Now returns the current time (time.Now when nil).
 	Now func() time.Time
 }
 
 // RemoteKeySet verifies JWS tokens with keys from a remote JWKS. It is safe
-// for concurrent use.
+// for concurrent use. Its only I/O is fetching the JWKS, one fetch at a time,
+// shared by every caller that needs it (each waits as long as its own
+// context allows).
 type RemoteKeySet struct {
 	url        string
 	client     *http.Client
 	minRefresh time.Duration
+	minAge     time.Duration
+	maxAge     time.Duration
+	defaultAge time.Duration
+	grace      time.Duration
 	now        func() time.Time
 
+	fetch flight.Group[struct{}, *keySnapshot]
+
 	mu          sync.Mutex
-	keys        []verifyKey // last good key set; nil before the first success
-	inflight    *fetchCall  // fetch in progress, shared by all waiters
-	nextRefetch time.Time   // earliest refetch caused by an unknown key
-	lastErr     error       // error of the last fetch while no keys are cached
+	cur         *keySnapshot // last good key set; nil before the first success
+	attempts    uint64       // fetch attempts completed
+	nextRefetch time.Time    // earliest refetch caused by an unknown key
+	lastErr     error        // error of the last attempt; nil if it succeeded
 	lastErrAt   time.Time
 	fetches     int
+
+	hookRefetch func() // tests only: called by refetch with mu held
+}
+
+// keySnapshot is the key set of one successful fetch. A fetch replaces it
+// as a whole.
+type keySnapshot struct {
+	keys        []verifyKey
+	freshUntil  time.Time // from then on, fetch again before use
+	usableUntil time.Time // freshUntil + grace: from then on, never used
 }
 
 // verifyKey is a usable public key from the JWKS.
@@ -78,19 +135,17 @@ type verifyKey struct {
 	key any    // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
 }
 
-type fetchCall struct {
-	done chan struct{}
-	keys []verifyKey // key set after the fetch (the old one if it failed)
-	err  error
-}
-
 // NewRemoteKeySet returns a key set for the JWKS at jwksURL. It does no I/O:
-// keys are fetched on first use and cached.
+// keys are fetched on first use and cached for their max age.
 func NewRemoteKeySet(jwksURL string, opts KeySetOptions) *RemoteKeySet {
 	k := &RemoteKeySet{
 		url:        jwksURL,
 		client:     opts.Client,
 		minRefresh: opts.MinRefreshInterval,
+		minAge:     opts.MinCacheAge,
+		maxAge:     opts.MaxCacheAge,
+		defaultAge: opts.CacheAge,
+		grace:      opts.StaleGrace,
 		now:        opts.Now,
 	}
 	if k.client == nil {
@@ -98,6 +153,22 @@ func NewRemoteKeySet(jwksURL string, opts KeySetOptions) *RemoteKeySet {
 	}
 	if k.minRefresh <= 0 {
 		k.minRefresh = DefaultMinRefreshInterval
+	}
+	if k.minAge <= 0 {
+		k.minAge = DefaultMinCacheAge
+	}
+	if k.maxAge <= 0 {
+		k.maxAge = DefaultMaxCacheAge
+	}
+	k.maxAge = max(k.maxAge, k.minAge)
+	if k.defaultAge <= 0 {
+		k.defaultAge = DefaultCacheAge
+	}
+	switch {
+	case k.grace == 0:
+		k.grace = DefaultStaleGrace
+	case k.grace < 0:
+		k.grace = 0
 	}
 	if k.now == nil {
 		k.now = time.Now
@@ -115,16 +186,20 @@ func (k *RemoteKeySet) Fetches() int {
 // Verify checks the compact JWS token and returns its payload, which it does
 // not parse. algs is the allow-list: the header's alg must be in it, and only
 // RS256/384/512, PS256/384/512, ES256/384/512 and EdDSA count ("none" and
-// HS* in algs are ignored, so such tokens are always refused).
+// HS* in algs are ignored, so such tokens are always refused). A header with
+// "crit" (ginauth implements no JWS extension) or "b64" is refused.
 //
-// With a kid, the JWKS key with that kid is used; an unknown kid causes at
-// most one refetch per MinRefreshInterval (concurrent misses share one
-// fetch). Without a kid, each suitable key is tried (at most 10). A key is
-// suitable when its type fits alg and its "alg" and "use" members, if
-// present, agree ("use" must be "sig").
+// The cached JWKS is used until its max age (see KeySetOptions); then it is
+// fetched again before use. With a kid, the JWKS key with that kid is used;
+// an unknown kid causes at most one refetch per MinRefreshInterval
+// (concurrent misses share one fetch). Without a kid, each suitable key is
+// tried (at most 10). A key is suitable when its type fits alg and its
+// "alg", "use" and "key_ops" members, if present, agree ("use" must be "sig",
+// "key_ops" must list "verify").
 //
 // Token errors wrap ErrInvalidToken. When the JWKS cannot be fetched and no
-// cached key fits, the error wraps ErrKeysUnavailable instead.
+// cached key fits (or the cached set is past its max age and grace), the
+// error wraps ErrKeysUnavailable instead.
 func (k *RemoteKeySet) Verify(ctx context.Context, token string, algs []string) ([]byte, error) {
 	// Cheap shape checks before any parsing (CVE-2025-27144).
 	if len(token) > MaxTokenSize {
@@ -148,6 +223,9 @@ func (k *RemoteKeySet) Verify(ctx context.Context, token string, algs []string) 
 	if len(jws.Signatures) != 1 {
 		return nil, tokenError(ErrMalformed, "want exactly one signature")
 	}
+	if err := checkHeaderExtensions(token[:strings.IndexByte(token, '.')]); err != nil {
+		return nil, err
+	}
 	hdr := jws.Signatures[0].Header
 	alg := hdr.Algorithm
 	if !allowedContains(allowed, jose.SignatureAlgorithm(alg)) {
@@ -156,38 +234,33 @@ func (k *RemoteKeySet) Verify(ctx context.Context, token string, algs []string) 
 	}
 	kid := hdr.KeyID
 
-	keys, err := k.cachedOrFetch(ctx)
+	set, err := k.usableSet(ctx)
 	if err != nil {
 		return nil, err
 	}
-	payload, found, err := verifyWith(jws, keys, kid, alg)
+	payload, found, err := verifyWith(jws, set.keys, kid, alg)
 	if found {
 		return payload, err
 	}
 
 	// No key known for this token: the provider may have rotated. Refetch,
 	// at most once per interval.
-	stale := keys
-	keys, attempted, ferr := k.refetch(ctx)
-	if !attempted && sameKeySet(stale, keys) {
+	newer, attempted, ferr := k.refetch(ctx)
+	if !attempted && newer == set {
 		return nil, missError(kid)
 	}
 	// Either a fetch was made or joined, or one that another caller started
 	// finished since our read of the cache: its keys may hold the token's.
-	payload, found, err = verifyWith(jws, keys, kid, alg)
-	if found {
-		return payload, err
+	if newer != nil {
+		payload, found, err = verifyWith(jws, newer.keys, kid, alg)
+		if found {
+			return payload, err
+		}
 	}
 	if ferr != nil {
 		return nil, ferr
 	}
 	return nil, missError(kid)
-}
-
-// sameKeySet reports whether a and b are the same cached key set. A fetch
-// replaces the set as a whole, so identity is enough.
-func sameKeySet(a, b []verifyKey) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func missError(kid string) error {
@@ -299,120 +372,172 @@ func truncate(s string) string {
 	return s
 }
 
-// cachedOrFetch returns the cached keys, fetching them on first use.
-func (k *RemoteKeySet) cachedOrFetch(ctx context.Context) ([]verifyKey, error) {
+// usableSet returns the cached key set while it is fresh. Past its max age
+// it fetches the set again (or joins the fetch in progress) and returns the
+// new one; when that fails, the old set while within its grace. A failed
+// attempt is not repeated for a while: MinRefreshInterval while the old set
+// is usable, at most 5 s when none is.
+func (k *RemoteKeySet) usableSet(ctx context.Context) (*keySnapshot, error) {
 	k.mu.Lock()
-	if k.keys != nil {
-		keys := k.keys
+	now := k.now()
+	cur := k.cur
+	if cur != nil && now.Before(cur.freshUntil) {
 		k.mu.Unlock()
-		return keys, nil
+		return cur, nil
 	}
-	// No key yet. After a failed attempt, wait a little before hitting the
-	// provider again (joining a fetch already in flight is always fine).
-	if k.inflight == nil && k.lastErr != nil && k.now().Sub(k.lastErrAt) < min(k.minRefresh, maxInitialRetry) {
-		err := k.lastErr
-		k.mu.Unlock()
-		return nil, err
+	stale := cur != nil && now.Before(cur.usableUntil)
+	if k.lastErr != nil && k.fetch.Running() == 0 {
+		backoff := min(k.minRefresh, maxInitialRetry)
+		if stale {
+			backoff = k.minRefresh
+		}
+		if now.Sub(k.lastErrAt) < backoff {
+			err := k.lastErr
+			k.mu.Unlock()
+			if stale {
+				return cur, nil
+			}
+			return nil, err
+		}
 	}
-	call := k.startFetchLocked(ctx)
+	if cur != nil {
+		// The refetch of an expired set serves unknown kids as well.
+		k.nextRefetch = later(k.nextRefetch, now.Add(k.minRefresh))
+	}
+	seen := k.attempts
 	k.mu.Unlock()
-	keys, err := call.wait(ctx)
-	if err != nil {
-		return nil, err
+
+	set, err := k.await(ctx, seen)
+	if err == nil {
+		return set, nil
 	}
-	return keys, nil
+	if ctx.Err() == nil {
+		// The fetch failed: the last good set, within its grace.
+		k.mu.Lock()
+		cur, now = k.cur, k.now()
+		k.mu.Unlock()
+		if cur != nil && now.Before(cur.usableUntil) {
+			return cur, nil
+		}
+	}
+	return nil, err
 }
 
 // refetch fetches the JWKS again unless one was started within the last
-// MinRefreshInterval. attempted reports whether a fetch was made or joined.
-// keys is the key set afterwards (the old one if the fetch failed); err is
-// set when the fetch failed.
-func (k *RemoteKeySet) refetch(ctx context.Context) (keys []verifyKey, attempted bool, err error) {
+// MinRefreshInterval; a fetch in progress is joined. attempted reports
+// whether a fetch was made or joined. set is the key set afterwards (the old
+// one if the fetch failed, nil if ctx ended first); err is set when the
+// fetch failed.
+func (k *RemoteKeySet) refetch(ctx context.Context) (set *keySnapshot, attempted bool, err error) {
 	k.mu.Lock()
-	call := k.inflight
-	if call == nil {
+	if k.hookRefetch != nil {
+		k.hookRefetch()
+	}
+	if k.fetch.Running() == 0 {
 		now := k.now()
 		if now.Before(k.nextRefetch) {
-			keys = k.keys
+			set = k.cur
 			k.mu.Unlock()
-			return keys, false, nil
+			return set, false, nil
 		}
 		k.nextRefetch = now.Add(k.minRefresh)
-		call = k.startFetchLocked(ctx)
 	}
+	seen := k.attempts
 	k.mu.Unlock()
-	keys, err = call.wait(ctx)
-	return keys, true, err
+	set, err = k.await(ctx, seen)
+	return set, true, err
 }
 
-// startFetchLocked starts a JWKS fetch in its own goroutine. k.mu must be
-// held and no fetch be in flight. The fetch does not stop when ctx is
-// cancelled (other callers may be waiting for it); the client's timeout
-// bounds it.
-func (k *RemoteKeySet) startFetchLocked(ctx context.Context) *fetchCall {
-	if k.inflight != nil {
-		return k.inflight
+// await joins the fetch in progress or starts one. seen is the number of
+// completed attempts when the caller decided to fetch: if another attempt
+// completed since, its outcome is returned instead of fetching again. The
+// caller stops waiting when ctx ends; the fetch goes on for the others,
+// bounded by the client's timeout (safehttp.DefaultTimeout when it has none).
+func (k *RemoteKeySet) await(ctx context.Context, seen uint64) (*keySnapshot, error) {
+	set, err := k.fetch.Do(ctx, struct{}{}, func(fctx context.Context) (*keySnapshot, error) {
+		return k.fetchOnce(fctx, seen)
+	})
+	if err != nil && !errors.Is(err, ErrKeysUnavailable) {
+		// ctx ended, or the fetch panicked.
+		err = fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
 	}
-	call := &fetchCall{done: make(chan struct{})}
-	k.inflight = call
-	k.fetches++
-	fctx := context.WithoutCancel(ctx)
-	go func() {
-		var cancel context.CancelFunc = func() {}
-		if k.client.Timeout <= 0 {
-			fctx, cancel = context.WithTimeout(fctx, safehttp.DefaultTimeout)
-		}
-		keys, err := k.fetch(fctx)
-		cancel()
+	return set, err
+}
 
-		k.mu.Lock()
-		if err == nil {
-			k.keys = keys
-			k.lastErr = nil
-		} else {
-			err = fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
-			if k.keys == nil {
-				k.lastErr = err
-				k.lastErrAt = k.now()
-			}
-		}
-		call.keys, call.err = k.keys, err
-		k.inflight = nil
+// fetchOnce fetches the JWKS and records the outcome: on success a new key
+// set, fresh for the response's max age; on failure (also a panic) the
+// error, keeping the last good set.
+func (k *RemoteKeySet) fetchOnce(ctx context.Context, seen uint64) (set *keySnapshot, err error) {
+	k.mu.Lock()
+	if k.attempts != seen {
+		set, err = k.cur, k.lastErr
 		k.mu.Unlock()
-		close(call.done)
-	}()
-	return call
-}
-
-func (c *fetchCall) wait(ctx context.Context) ([]verifyKey, error) {
-	select {
-	case <-c.done:
-		return c.keys, c.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, ctx.Err())
+		return set, err
 	}
+	k.fetches++
+	start := k.now()
+	k.mu.Unlock()
+
+	var keys []verifyKey
+	var lifetime time.Duration
+	err = errors.New("JWKS fetch did not complete") // if it panics
+	defer func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		k.attempts++
+		if err != nil {
+			err = fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+			k.lastErr, k.lastErrAt = err, k.now()
+			set = k.cur
+			return
+		}
+		// The max age runs from the request, not the answer.
+		fresh := start.Add(lifetime)
+		k.cur = &keySnapshot{keys: keys, freshUntil: fresh, usableUntil: fresh.Add(k.grace)}
+		k.lastErr = nil
+		set = k.cur
+	}()
+
+	if k.client.Timeout <= 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, safehttp.DefaultTimeout)
+		defer cancel()
+	}
+	keys, lifetime, err = k.get(ctx)
+	return set, err
 }
 
-// fetch downloads and parses the JWKS.
-func (k *RemoteKeySet) fetch(ctx context.Context) ([]verifyKey, error) {
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// get downloads and parses the JWKS, and returns its max age.
+func (k *RemoteKeySet) get(ctx context.Context) ([]verifyKey, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	resp, err := k.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("JWKS endpoint returned HTTP %d", resp.StatusCode)
+		return nil, 0, fmt.Errorf("JWKS endpoint returned HTTP %d", resp.StatusCode)
 	}
 	body, err := safehttp.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("reading JWKS: %w", err)
+		return nil, 0, fmt.Errorf("reading JWKS: %w", err)
 	}
-	return parseJWKS(body)
+	keys, err := parseJWKS(body)
+	if err != nil {
+		return nil, 0, err
+	}
+	return keys, CacheLifetime(resp.Header, k.defaultAge, k.minAge, k.maxAge), nil
 }
 
 // parseJWKS returns the usable signature keys of a JWKS document. Keys that
@@ -442,11 +567,12 @@ func parseJWK(raw json.RawMessage) (verifyKey, bool) {
 	// Look at the members before handing the key to go-jose: skip symmetric
 	// and private keys without parsing them.
 	var m struct {
-		Kty string          `json:"kty"`
-		Use string          `json:"use"`
-		Alg string          `json:"alg"`
-		D   json.RawMessage `json:"d"`
-		K   json.RawMessage `json:"k"`
+		Kty    string          `json:"kty"`
+		Use    string          `json:"use"`
+		KeyOps json.RawMessage `json:"key_ops"`
+		Alg    string          `json:"alg"`
+		D      json.RawMessage `json:"d"`
+		K      json.RawMessage `json:"k"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return verifyKey{}, false
@@ -456,7 +582,7 @@ func parseJWK(raw json.RawMessage) (verifyKey, bool) {
 	default:
 		return verifyKey{}, false
 	}
-	if m.D != nil || m.K != nil || (m.Use != "" && m.Use != "sig") {
+	if m.D != nil || m.K != nil || (m.Use != "" && m.Use != "sig") || !allowsVerify(m.KeyOps) {
 		return verifyKey{}, false
 	}
 	if m.Alg != "" && !supportedAlgs[jose.SignatureAlgorithm(m.Alg)] {
@@ -482,4 +608,18 @@ func parseJWK(raw json.RawMessage) (verifyKey, bool) {
 		return verifyKey{}, false
 	}
 	return verifyKey{kid: jwk.KeyID, alg: m.Alg, key: jwk.Key}, true
+}
+
+// allowsVerify reports whether a JWK's key_ops member (RFC 7517 §4.3),
+// absent or null when raw is nil or "null", permits verifying signatures. A
+// member that is not an array of strings permits nothing.
+func allowsVerify(raw json.RawMessage) bool {
+	if raw == nil || string(raw) == "null" {
+		return true
+	}
+	var ops []string
+	if err := json.Unmarshal(raw, &ops); err != nil {
+		return false
+	}
+	return slices.Contains(ops, "verify")
 }

@@ -24,22 +24,21 @@ func TestVerifyUsesKeysFetchedByAnotherCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ks *RemoteKeySet
-	var armed atomic.Bool
-	ks = NewRemoteKeySet(srv.URL, KeySetOptions{
+	ks := NewRemoteKeySet(srv.URL, KeySetOptions{
 		Client:             safehttp.NewClient(5 * time.Second),
 		MinRefreshInterval: time.Minute,
-		Now: func() time.Time {
-			now := clock.Now()
-			if armed.CompareAndSwap(true, false) {
-				// Called by refetch with ks.mu held: play the other caller,
-				// whose refetch has just stored the rotated keys.
-				ks.keys = rotated
-				ks.nextRefetch = now.Add(time.Minute)
-			}
-			return now
-		},
+		Now:                clock.Now,
 	})
+	var armed atomic.Bool
+	ks.hookRefetch = func() {
+		if armed.CompareAndSwap(true, false) {
+			// Called by refetch with ks.mu held: play the other caller,
+			// whose refetch has just stored the rotated keys.
+			now := clock.Now()
+			ks.cur = &keySnapshot{keys: rotated, freshUntil: now.Add(time.Hour), usableUntil: now.Add(time.Hour)}
+			ks.nextRefetch = now.Add(time.Minute)
+		}
+	}
 	ctx := context.Background()
 	rs256 := []string{"RS256"}
 	if _, err := ks.Verify(ctx, sign(t, rsaKey1, jose.RS256, "k1", []byte(`{}`)), rs256); err != nil {
