@@ -179,7 +179,7 @@ func TestBC_InvalidLogoutTokens(t *testing.T) {
 			return l.op.SignJWT(nil, c)
 		}, providers.ErrTokenMalformed},
 		{"BC-4", "empty crit", withHeader(map[string]any{"typ": "logout+jwt", "crit": []string{}}), providers.ErrTokenHeader},
-		{"BC-6", "typ JWT (an ID token's)", withHeader(map[string]any{"typ": "JWT"}), providers.ErrTokenType},
+		{"BC-6", "typ id_token+jwt", withHeader(map[string]any{"typ": "id_token+jwt"}), providers.ErrTokenType},
 		{"BC-6", "typ at+jwt", withHeader(map[string]any{"typ": "at+jwt"}), providers.ErrTokenType},
 		{"malformed", "not a JWT", func() string { return "not-a-jwt" }, providers.ErrTokenMalformed},
 		{"malformed", "payload not JSON", func() string {

@@ -258,7 +258,7 @@ func FuzzCheckLogoutTokenType(f *testing.F) {
 		if !ok {
 			t.Fatalf("accepted typ %v", typ)
 		}
-		if l := strings.ToLower(s); l != "logout+jwt" && l != "application/logout+jwt" {
+		if l := strings.TrimPrefix(strings.ToLower(s), "application/"); l != "logout+jwt" && l != "jwt" {
 			t.Fatalf("accepted typ %q", s)
 		}
 	})

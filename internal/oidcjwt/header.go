@@ -50,10 +50,14 @@ func checkHeaderExtensions(segment string) error {
 }
 
 // CheckLogoutTokenType checks the typ header of a compact logout token: when
-// present it must be "logout+jwt", compared as a media type (ASCII
-// case-insensitive, "application/" prefix optional; RFC 7515 §4.1.9), as
-// Back-Channel Logout 1.0 §2.4 asks, so that another kind of JWT (an ID
-// token, typ "JWT") is not taken for a logout token. A typ that is not a
+// present it must be "logout+jwt" (Back-Channel Logout 1.0 §2.4 recommends
+// explicit typing) or the generic "JWT", compared as media types (ASCII
+// case-insensitive, "application/" prefix optional; RFC 7515 §4.1.9). A
+// token explicitly typed as something else (an access token's at+jwt, a
+// security event's secevent+jwt) is refused. The generic "JWT" stays
+// accepted because providers that do not type their logout tokens (Keycloak
+// among them) send it; an ID token sent as a logout token is refused by the
+// claim checks (events required, nonce forbidden). A typ that is not a
 // string is refused. It reads the header only: call it on a token that
 // RemoteKeySet.Verify accepted. Errors wrap ErrInvalidToken and ErrTokenType
 // (ErrMalformed for an unreadable header).
@@ -74,7 +78,7 @@ func CheckLogoutTokenType(token string) error {
 		return nil
 	}
 	if typ, ok := jsonString(raw); !ok || !isLogoutType(typ) {
-		return tokenError(ErrTokenType, "typ %s is not logout+jwt", truncate(string(raw)))
+		return tokenError(ErrTokenType, "typ %s is neither logout+jwt nor JWT", truncate(string(raw)))
 	}
 	return nil
 }
@@ -86,7 +90,7 @@ func isLogoutType(typ string) bool {
 	if len(typ) > len(prefix) && asciiEqualFold(typ[:len(prefix)], prefix) {
 		typ = typ[len(prefix):]
 	}
-	return asciiEqualFold(typ, "logout+jwt")
+	return asciiEqualFold(typ, "logout+jwt") || asciiEqualFold(typ, "jwt")
 }
 
 // asciiEqualFold is strings.EqualFold for ASCII only: no Unicode folding

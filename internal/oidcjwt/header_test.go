@@ -206,9 +206,10 @@ func TestLogoutTyp(t *testing.T) {
 		{"mixed case", tok(`{"alg":"RS256","typ":"Logout+JWT"}`), nil},
 		{"upper-case prefix", tok(`{"alg":"RS256","typ":"APPLICATION/LOGOUT+JWT"}`), nil},
 
-		{"JWT", tok(`{"alg":"RS256","typ":"JWT"}`), ErrTokenType},
-		{"jwt", tok(`{"alg":"RS256","typ":"jwt"}`), ErrTokenType},
-		{"application/jwt", tok(`{"alg":"RS256","typ":"application/jwt"}`), ErrTokenType},
+		{"JWT (untyped, as Keycloak sends)", tok(`{"alg":"RS256","typ":"JWT"}`), nil},
+		{"jwt", tok(`{"alg":"RS256","typ":"jwt"}`), nil},
+		{"application/jwt", tok(`{"alg":"RS256","typ":"application/jwt"}`), nil},
+		{"id_token+jwt", tok(`{"alg":"RS256","typ":"id_token+jwt"}`), ErrTokenType},
 		{"at+jwt", tok(`{"alg":"RS256","typ":"at+jwt"}`), ErrTokenType},
 		{"secevent+jwt", tok(`{"alg":"RS256","typ":"secevent+jwt"}`), ErrTokenType},
 		{"empty", tok(`{"alg":"RS256","typ":""}`), ErrTokenType},
@@ -220,7 +221,7 @@ func TestLogoutTyp(t *testing.T) {
 		{"number", tok(`{"alg":"RS256","typ":1}`), ErrTokenType},
 		{"null", tok(`{"alg":"RS256","typ":null}`), ErrTokenType},
 		{"array", tok(`{"alg":"RS256","typ":["logout+jwt"]}`), ErrTokenType},
-		{"twice, last wrong", tok(`{"alg":"RS256","typ":"logout+jwt","typ":"JWT"}`), ErrTokenType},
+		{"twice, last wrong", tok(`{"alg":"RS256","typ":"logout+jwt","typ":"at+jwt"}`), ErrTokenType},
 
 		{"header not JSON", tok(`not json`), ErrMalformed},
 		{"header not an object", tok(`["logout+jwt"]`), ErrMalformed},
@@ -245,7 +246,7 @@ func TestLogoutTyp(t *testing.T) {
 }
 
 // TestLogoutTypSignedToken: the check reads the header of a real signed
-// logout token, and a verified ID token (typ JWT) is refused by it.
+// logout token; an untyped one (typ JWT) passes it, one typed at+jwt does not.
 func TestLogoutTypSignedToken(t *testing.T) {
 	testKeys(t)
 	payload := mustJSON(t, logoutClaimsAt(testStart))
@@ -253,9 +254,13 @@ func TestLogoutTypSignedToken(t *testing.T) {
 	if err := CheckLogoutTokenType(logout); err != nil {
 		t.Fatalf("logout+jwt: %v", err)
 	}
-	idToken := sign(t, rsaKey1, jose.RS256, "k1", payload) // typ JWT
-	if err := CheckLogoutTokenType(idToken); !errors.Is(err, ErrTokenType) {
-		t.Fatalf("typ JWT: err = %v, want ErrTokenType", err)
+	untyped := sign(t, rsaKey1, jose.RS256, "k1", payload) // typ JWT
+	if err := CheckLogoutTokenType(untyped); err != nil {
+		t.Fatalf("typ JWT: %v", err)
+	}
+	accessToken := signRS256Raw(t, rsaKey1, `{"alg":"RS256","kid":"k1","typ":"at+jwt"}`, payload, false)
+	if err := CheckLogoutTokenType(accessToken); !errors.Is(err, ErrTokenType) {
+		t.Fatalf("typ at+jwt: err = %v, want ErrTokenType", err)
 	}
 }
 
