@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -480,68 +479,6 @@ func TestCachedKeysSurviveOutage(t *testing.T) {
 	_, _ = ks.Verify(ctx, sign(t, rsaKey2, jose.RS256, "k2", []byte(`{}`)), rs256)
 	if _, err := ks.Verify(ctx, good, rs256); err != nil {
 		t.Fatalf("cached key after an empty JWKS: %v", err)
-	}
-}
-
-func TestConcurrentUnknownKidCoalesced(t *testing.T) {
-	testKeys(t)
-	clock := newClock()
-	srv := newJWKSServer(t, jwksJSON(t, pubJWK(rsaKey1, "k1", "RS256", "sig")))
-	ks := newKeySet(srv, clock, 5*time.Second)
-	ctx := context.Background()
-	rs256 := []string{"RS256"}
-	if _, err := ks.Verify(ctx, sign(t, rsaKey1, jose.RS256, "k1", []byte(`{}`)), rs256); err != nil {
-		t.Fatal(err)
-	}
-	srv.delay.Store(int64(100 * time.Millisecond)) // keep the refetch in flight
-
-	tokens := make([]string, 20)
-	for i := range tokens {
-		tokens[i] = sign(t, rsaKey2, jose.RS256, randomKid(t), []byte(`{}`))
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, len(tokens))
-	for _, tok := range tokens {
-		wg.Go(func() {
-			_, err := ks.Verify(ctx, tok, rs256)
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if !errors.Is(err, ErrSignature) {
-			t.Fatalf("err = %v, want ErrSignature", err)
-		}
-	}
-	if n := ks.Fetches(); n != 2 {
-		t.Fatalf("Fetches = %d, want 2 (first use + one coalesced refetch)", n)
-	}
-}
-
-func TestConcurrentFirstUseCoalesced(t *testing.T) {
-	testKeys(t)
-	srv := newJWKSServer(t, jwksJSON(t, pubJWK(rsaKey1, "k1", "RS256", "sig")))
-	srv.delay.Store(int64(100 * time.Millisecond))
-	ks := newKeySet(srv, newClock(), 5*time.Second)
-	token := sign(t, rsaKey1, jose.RS256, "k1", []byte(`{}`))
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for range 20 {
-		wg.Go(func() {
-			_, err := ks.Verify(context.Background(), token, []string{"RS256"})
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := ks.Fetches(); n != 1 {
-		t.Fatalf("Fetches = %d, want 1", n)
 	}
 }
 
