@@ -737,7 +737,7 @@ func TestER3_ProviderErrorVariants(t *testing.T) {
 		{"server_error", ginauthtest.Behavior{AuthorizeError: "server_error"}, nil, "provider_unavailable"},
 		{"unknown_error_code", ginauthtest.Behavior{AuthorizeError: "something_else"}, nil, "provider_error"},
 		{"error_with_bad_state", ginauthtest.Behavior{AuthorizeError: "access_denied"}, func(t *testing.T, cb string) string {
-			return withParam(cb, "state", "x"+sfParam(t, cb, "state")[1:])
+			return withParam(cb, "state", mutate(sfParam(t, cb, "state")))
 		}, "invalid_state"},
 		{"error_with_missing_state", ginauthtest.Behavior{AuthorizeError: "access_denied"}, func(t *testing.T, cb string) string {
 			return sfWithoutParam(cb, "state")
