@@ -13,6 +13,7 @@ import (
 
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/oidcjwt"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -264,8 +265,11 @@ func TestBC6_LogoutTokenAsIDToken(t *testing.T) {
 		},
 	})
 	b := l.browserT(t)
+	mark := l.failMark()
 	r := b.signIn()
 	l.failedWith(r, "invalid_id_token")
+	// The check that refuses it: a logout token carries no nonce.
+	l.sfReason(mark, oidcjwt.ErrNonce)
 	if b.signedIn() {
 		t.Fatal("signed in with a logout token")
 	}
