@@ -13,6 +13,7 @@ import (
 
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/oidcjwt"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -267,8 +268,12 @@ func TestBC6_LogoutTokenAsIDToken(t *testing.T) {
 		},
 	})
 	b := l.browserT(t)
+	mark := l.failMark()
 	r := b.signIn()
 	l.failedWith(r, "invalid_id_token")
+	// The check that refuses it: an ID token never carries the
+	// back-channel events claim (it would fail on the missing nonce next).
+	l.sfReason(mark, oidcjwt.ErrTokenType)
 	if b.signedIn() {
 		t.Fatal("signed in with a logout token")
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/tls"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -75,6 +74,8 @@ type testApp struct {
 	clock  *clock
 	logs   *syncBuffer
 	router *gin.Engine
+	// failures holds the error of every refused callback (sfReason).
+	failures *signInFailures
 }
 
 type appOption func(*ginauth.Config, *ginauthtest.Options, *providers.OIDCConfig)
@@ -96,7 +97,7 @@ func init() { gin.SetMode(gin.TestMode) }
 // newTestApp starts a provider named "test" and an app using it.
 func newTestApp(t *testing.T, opts ...appOption) *testApp {
 	t.Helper()
-	a := &testApp{t: t, clock: newClock(), logs: &syncBuffer{}}
+	a := &testApp{t: t, clock: newClock(), logs: &syncBuffer{}, failures: &signInFailures{}}
 	a.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.router.ServeHTTP(w, r)
 	}))
@@ -107,7 +108,7 @@ func newTestApp(t *testing.T, opts ...appOption) *testApp {
 	cfg := ginauth.Config{
 		BaseURL: a.base,
 		Secrets: [][]byte{testSecret},
-		Logger:  slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:  newCaptureLogger(a.logs, a.failures),
 		Now:     a.clock.Now,
 	}
 	opOpts := ginauthtest.Options{Now: a.clock.Now}

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ginauth/ginauth"
+	"github.com/ginauth/ginauth/internal/oidcjwt"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -330,7 +331,9 @@ func TestInteropMockOIDC(t *testing.T) {
 		t.Fatalf("mockoidc session for the second sign-in: %v", err)
 	}
 	session.OIDCNonce = "not-the-nonce-ginauth-sent"
+	mark := a.failMark()
 	a.failedWith(b2.get(callback2), "invalid_id_token")
+	a.sfReason(mark, oidcjwt.ErrNonce)
 	if b2.signedIn() {
 		t.Fatal("signed in with an ID token carrying the wrong nonce")
 	}

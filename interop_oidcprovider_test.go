@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/cookiejar"
@@ -496,7 +495,7 @@ func (r *panvaStatusRecorder) Write(b []byte) (int, error) {
 func newPanvaRun(t *testing.T, install string, st store.Store, formPost bool) *panvaRun {
 	t.Helper()
 	p := &panvaRun{t: t, watch: &panvaWatch{}, formPost: formPost}
-	a := &testApp{t: t, clock: newClock(), logs: &syncBuffer{}}
+	a := &testApp{t: t, clock: newClock(), logs: &syncBuffer{}, failures: &signInFailures{}}
 	p.app = a
 	bcPath := "/auth/backchannel-logout/" + panvaProvider
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -549,7 +548,7 @@ func newPanvaRun(t *testing.T, install string, st store.Store, formPost bool) *p
 		// Longer than the access token lifetime: every AccessToken call
 		// refreshes, without waiting for the token to expire.
 		RefreshMargin: 2 * panvaAccessTTL,
-		Logger:        slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:        newCaptureLogger(a.logs, a.failures),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/oidcjwt"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -474,7 +474,7 @@ func TestNO1_NonceMissingOrWrong(t *testing.T) {
 			a.op.SetBehavior(ginauthtest.Behavior{IDTokenClaims: tc.mutate})
 			b := a.browser()
 			f := b.sfBegin()
-			before := a.sfTokens()
+			before, mark := a.sfTokens(), a.failMark()
 			r := b.get(f.callback)
 			a.sfTokensDelta(before, 1)
 			if tc.ok {
@@ -482,6 +482,7 @@ func TestNO1_NonceMissingOrWrong(t *testing.T) {
 				return
 			}
 			a.sfRejected(b, r, "invalid_id_token")
+			a.sfReason(mark, oidcjwt.ErrNonce)
 			a.sfFlowConsumed(b, f)
 		})
 	}
@@ -515,10 +516,11 @@ func TestNO2_IDTokenReplayedIntoAnotherFlow(t *testing.T) {
 			}
 			// The OP answers B's code with an ID token minted for A's flow.
 			a.op.SetBehavior(ginauthtest.Behavior{IDTokenClaims: func(c map[string]any) { c["nonce"] = nonceA }})
-			before := a.sfTokens()
+			before, mark := a.sfTokens(), a.failMark()
 			r := bb.get(fb.callback)
 			a.sfTokensDelta(before, 1)
 			a.sfRejected(bb, r, "invalid_id_token")
+			a.sfReason(mark, oidcjwt.ErrNonce)
 			a.sfFlowConsumed(bb, fb)
 		})
 	}
@@ -737,7 +739,7 @@ func TestER3_ProviderErrorVariants(t *testing.T) {
 		{"server_error", ginauthtest.Behavior{AuthorizeError: "server_error"}, nil, "provider_unavailable"},
 		{"unknown_error_code", ginauthtest.Behavior{AuthorizeError: "something_else"}, nil, "provider_error"},
 		{"error_with_bad_state", ginauthtest.Behavior{AuthorizeError: "access_denied"}, func(t *testing.T, cb string) string {
-			return withParam(cb, "state", "x"+sfParam(t, cb, "state")[1:])
+			return withParam(cb, "state", mutate(sfParam(t, cb, "state")))
 		}, "invalid_state"},
 		{"error_with_missing_state", ginauthtest.Behavior{AuthorizeError: "access_denied"}, func(t *testing.T, cb string) string {
 			return sfWithoutParam(cb, "state")
@@ -817,14 +819,17 @@ func TestCD2_TokenEndpointResponses(t *testing.T) {
 	cases := []struct {
 		name     string
 		behavior ginauthtest.Behavior
-		code     string // "" = accepted
+		code     string  // "" = accepted
+		reasons  []error // the logged error matches each, and no other reason
 	}{
-		{"invalid_client_401", ginauthtest.Behavior{TokenStatus: http.StatusUnauthorized, TokenError: "invalid_client"}, "token_exchange"},
-		{"invalid_grant_400", ginauthtest.Behavior{TokenError: "invalid_grant"}, "token_exchange"},
-		{"server_error_500", ginauthtest.Behavior{TokenStatus: http.StatusInternalServerError}, "provider_unavailable"},
-		{"no_id_token", ginauthtest.Behavior{OmitIDToken: true}, "invalid_id_token"},
-		{"token_type_mixed_case", ginauthtest.Behavior{TokenType: "bEaReR"}, ""},
-		{"no_expires_in", ginauthtest.Behavior{OmitExpiresIn: true}, ""},
+		{"invalid_client_401", ginauthtest.Behavior{TokenStatus: http.StatusUnauthorized, TokenError: "invalid_client"}, "token_exchange",
+			[]error{providers.ErrTokenExchange}},
+		{"invalid_grant_400", ginauthtest.Behavior{TokenError: "invalid_grant"}, "token_exchange", []error{providers.ErrTokenExchange}},
+		{"server_error_500", ginauthtest.Behavior{TokenStatus: http.StatusInternalServerError}, "provider_unavailable",
+			[]error{providers.ErrUnavailable, providers.ErrTokenExchange}},
+		{"no_id_token", ginauthtest.Behavior{OmitIDToken: true}, "invalid_id_token", []error{providers.ErrMissingIDToken}},
+		{"token_type_mixed_case", ginauthtest.Behavior{TokenType: "bEaReR"}, "", nil},
+		{"no_expires_in", ginauthtest.Behavior{OmitExpiresIn: true}, "", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -832,7 +837,7 @@ func TestCD2_TokenEndpointResponses(t *testing.T) {
 			a.op.SetBehavior(tc.behavior)
 			b := a.browser()
 			f := b.sfBegin()
-			before := a.sfTokens()
+			before, mark := a.sfTokens(), a.failMark()
 			r := b.get(f.callback)
 			a.sfTokensDelta(before, 1) // exactly one call: never retried
 			if tc.code == "" {
@@ -843,6 +848,7 @@ func TestCD2_TokenEndpointResponses(t *testing.T) {
 				return
 			}
 			a.sfRejected(b, r, tc.code)
+			a.sfReason(mark, tc.reasons...)
 			page := b.get(r.location())
 			if page.status != http.StatusOK {
 				t.Fatalf("error page: %d", page.status)
@@ -1231,7 +1237,7 @@ func (a *testApp) sfNoLeaks(rs []result, extra ...string) {
 // in-process OP sharing the app's clock. The first is a.op/a.prov.
 func sfNewMultiApp(t *testing.T, names ...string) (*testApp, map[string]*ginauthtest.Provider) {
 	t.Helper()
-	a := &testApp{t: t, clock: newClock(), logs: &syncBuffer{}}
+	a := &testApp{t: t, clock: newClock(), logs: &syncBuffer{}, failures: &signInFailures{}}
 	a.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.router.ServeHTTP(w, r)
 	}))
@@ -1264,7 +1270,7 @@ func sfNewMultiApp(t *testing.T, names ...string) (*testApp, map[string]*ginauth
 		BaseURL:   a.base,
 		Secrets:   [][]byte{testSecret},
 		Providers: provs,
-		Logger:    slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:    newCaptureLogger(a.logs, a.failures),
 		Now:       a.clock.Now,
 	})
 	if err != nil {

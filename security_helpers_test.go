@@ -21,6 +21,25 @@ const (
 	flowCookiePrefix  = "__Secure-ginauth-flow-"
 )
 
+// mutate returns s with its middle character replaced by the next character
+// of the base64url alphabet (or, outside the alphabet, by a byte one bit
+// away): a "wrong" value that always differs from s and has its length and
+// alphabet. For base64url text the middle character carries no unused bits,
+// so the decoded bytes differ too. Never derive a wrong value by setting a
+// character to a constant, which changes nothing when it is already that
+// constant.
+func mutate(s string) string {
+	if s == "" {
+		panic("mutate: empty string")
+	}
+	i := len(s) / 2
+	c := s[i] ^ 1
+	if j := strings.IndexByte(b64URLAlphabet, s[i]); j >= 0 {
+		c = b64URLAlphabet[(j+1)%len(b64URLAlphabet)]
+	}
+	return s[:i] + string(c) + s[i+1:]
+}
+
 // send issues a request with this browser's jar and stops at the first
 // response. hdr holds header pairs; "Host" sets the request's Host.
 func (b *browser) send(method, path string, body io.Reader, hdr ...string) result {

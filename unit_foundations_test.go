@@ -103,7 +103,7 @@ func (p *blockingRefresher) Refresh(_ context.Context, t providers.Token, _, _ s
 func TestWarnRateLimit(t *testing.T) {
 	var buf bytes.Buffer
 	now := time.Unix(1_800_000_000, 0)
-	w := newWarnings(slog.New(slog.NewTextHandler(&buf, nil)), func() time.Time { return now })
+	w := newWarnings(slog.New(slog.NewTextHandler(&buf, nil)), func() time.Time { return now }) // INFO and up
 	for range 2000 {
 		w.Warn("ginauth: back-channel logout refused", "provider", "p")
 	}
@@ -117,6 +117,16 @@ func TestWarnRateLimit(t *testing.T) {
 	w.Warn("ginauth: back-channel logout refused", "provider", "p")
 	if got := buf.String(); !strings.Contains(got, "suppressed="+itoa(2000-warnBurst)) {
 		t.Fatalf("the line after the flood = %q, want suppressed=%d", got, 2000-warnBurst)
+	}
+
+	// With DEBUG on, the demoted lines are there, at DEBUG.
+	buf.Reset()
+	w = newWarnings(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), func() time.Time { return now })
+	for range 20 {
+		w.Warn("ginauth: sign-in failed")
+	}
+	if warn, debug := strings.Count(buf.String(), "level=WARN"), strings.Count(buf.String(), "level=DEBUG"); warn != warnBurst || debug != 20-warnBurst {
+		t.Fatalf("20 warnings with DEBUG on: %d WARN and %d DEBUG lines, want %d and %d", warn, debug, warnBurst, 20-warnBurst)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -38,7 +39,7 @@ func (p stubProvider) Exchange(context.Context, providers.AuthResponse) (*provid
 type countingRefresher struct {
 	stubProvider
 	calls  atomic.Int32
-	delay  time.Duration
+	gate   chan struct{} // when non-nil, Refresh waits until it is closed
 	err    error
 	now    func() time.Time
 	keepRT bool          // the provider does not rotate refresh tokens
@@ -47,7 +48,9 @@ type countingRefresher struct {
 
 func (p *countingRefresher) Refresh(_ context.Context, t providers.Token, _, _ string) (providers.Token, error) {
 	p.calls.Add(1)
-	time.Sleep(p.delay)
+	if p.gate != nil {
+		<-p.gate
+	}
 	if p.err != nil {
 		return providers.Token{}, p.err
 	}
@@ -157,62 +160,75 @@ func TestAccessToken_NoSession(t *testing.T) {
 }
 
 // TestRF1_SingleFlightUnit: concurrent AccessToken calls of one session share
-// one Refresh; a failed refresh is shared too and not cached.
+// one Refresh; a failed refresh is shared too and not cached. The Refresher
+// holds its call until every caller is blocked (synctest.Wait), so all of
+// them overlap it for certain: without single-flight each would be blocked
+// in a Refresh of its own, and the count would show it.
 func TestRF1_SingleFlightUnit(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	p := &countingRefresher{stubProvider: stubProvider{name: "p"}, delay: 50 * time.Millisecond, now: clock}
-	a := newUnitAuth(t, clock, p)
-	expired := providers.Token{AccessToken: "at", RefreshToken: "rt", Expiry: now.Add(-time.Second)}
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Unix(1_800_000_000, 0)
+		var mu sync.Mutex
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		p := &countingRefresher{stubProvider: stubProvider{name: "p"}, now: clock}
+		a := newUnitAuth(t, clock, p)
+		expired := providers.Token{AccessToken: "at", RefreshToken: "rt", Expiry: now.Add(-time.Second)}
 
-	p.err = providers.ErrUnavailable
-	var wg sync.WaitGroup
-	for range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, _, _ := unitContext(a, "p", expired)
-			if _, err := a.AccessToken(c); !errors.Is(err, providers.ErrUnavailable) || errors.Is(err, ErrSessionEnded) {
+		// concurrently runs n AccessToken calls with the refresh held until
+		// all of them are blocked, and returns the calls' results.
+		concurrently := func(n int) (toks []string, errs []error) {
+			toks, errs = make([]string, n), make([]error, n)
+			p.gate = make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					c, _, _ := unitContext(a, "p", expired)
+					toks[i], errs[i] = a.AccessToken(c)
+				})
+			}
+			synctest.Wait()
+			close(p.gate)
+			wg.Wait()
+			p.gate = nil
+			return toks, errs
+		}
+
+		p.err = providers.ErrUnavailable
+		_, errs := concurrently(10)
+		for _, err := range errs {
+			if !errors.Is(err, providers.ErrUnavailable) || errors.Is(err, ErrSessionEnded) {
 				t.Errorf("err %v, want ErrUnavailable", err)
 			}
-		}()
-	}
-	wg.Wait()
-	if n := p.calls.Load(); n != 1 {
-		t.Fatalf("%d refresh calls for 10 concurrent failing requests, want 1", n)
-	}
+		}
+		if n := p.calls.Load(); n != 1 {
+			t.Fatalf("%d refresh calls for 10 concurrent failing requests, want 1", n)
+		}
 
-	p.err = nil
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, _, _ := unitContext(a, "p", expired)
-			if got, err := a.AccessToken(c); err != nil || got != "at+" {
-				t.Errorf("AccessToken = %q, %v", got, err)
+		p.err = nil
+		toks, errs := concurrently(20)
+		for i := range toks {
+			if toks[i] != "at+" || errs[i] != nil {
+				t.Errorf("AccessToken = %q, %v", toks[i], errs[i])
 			}
-		}()
-	}
-	wg.Wait()
-	if n := p.calls.Load(); n != 2 {
-		t.Fatalf("%d refresh calls in all, want 2 (a failure is not cached)", n)
-	}
-	// The recent-refresh cache answers the old refresh token for 2 minutes.
-	mu.Lock()
-	now = now.Add(recentRefreshTTL - time.Second)
-	mu.Unlock()
-	c, _, _ := unitContext(a, "p", expired)
-	if got, err := a.AccessToken(c); err != nil || got != "at+" || p.calls.Load() != 2 {
-		t.Fatalf("within the window: %q, %v, %d calls", got, err, p.calls.Load())
-	}
-	mu.Lock()
-	now = now.Add(time.Second)
-	mu.Unlock()
-	c, _, _ = unitContext(a, "p", expired)
-	if _, err := a.AccessToken(c); err != nil || p.calls.Load() != 3 {
-		t.Fatalf("after the window: %v, %d calls, want a new refresh", err, p.calls.Load())
-	}
+		}
+		if n := p.calls.Load(); n != 2 {
+			t.Fatalf("%d refresh calls in all, want 2 (a failure is not cached, 20 concurrent requests share one)", n)
+		}
+		// The recent-refresh cache answers the old refresh token for 2 minutes.
+		mu.Lock()
+		now = now.Add(recentRefreshTTL - time.Second)
+		mu.Unlock()
+		c, _, _ := unitContext(a, "p", expired)
+		if got, err := a.AccessToken(c); err != nil || got != "at+" || p.calls.Load() != 2 {
+			t.Fatalf("within the window: %q, %v, %d calls", got, err, p.calls.Load())
+		}
+		mu.Lock()
+		now = now.Add(time.Second)
+		mu.Unlock()
+		c, _, _ = unitContext(a, "p", expired)
+		if _, err := a.AccessToken(c); err != nil || p.calls.Load() != 3 {
+			t.Fatalf("after the window: %v, %d calls, want a new refresh", err, p.calls.Load())
+		}
+	})
 }
 
 func TestRecentRefreshesBounded(t *testing.T) {

@@ -9,9 +9,11 @@ import (
 
 // Many warnings are caused by requests anyone can send: a forged callback,
 // a logout token with a bad signature. warnings keeps such a flood from
-// turning into a flood of log lines: each message may be logged a burst of
-// warnBurst times, then once per warnEvery; the next line that is logged
-// carries the number of lines left out as "suppressed".
+// turning into a flood of WARN lines: each message is logged at WARN a
+// burst of warnBurst times, then once per warnEvery, and the next WARN line
+// carries the number of lines demoted meanwhile as "suppressed". The
+// demoted lines go to DEBUG, which production loggers leave out at the cost
+// of one Enabled call, and which a developer chasing one failure can turn on.
 
 const (
 	warnBurst = 10
@@ -36,14 +38,15 @@ func newWarnings(log *slog.Logger, now func() time.Time) *warnings {
 	return &warnings{log: log, now: now, byText: make(map[string]*warnBucket)}
 }
 
-// Warn logs msg with args at WARN level, unless msg was logged too often
-// lately. msg must be a constant: it keys the limit.
+// Warn logs msg with args at WARN level, or at DEBUG when msg was logged
+// too often lately. msg must be a constant: it keys the limit.
 func (w *warnings) Warn(msg string, args ...any) {
 	if !w.log.Enabled(context.Background(), slog.LevelWarn) {
 		return
 	}
 	suppressed, ok := w.allow(msg)
 	if !ok {
+		w.log.Debug(msg, args...)
 		return
 	}
 	if suppressed > 0 {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -419,11 +420,37 @@ func TestCloseWithUnreadBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	// The client never reads the body, so the handler ends up blocked in Write.
-	time.Sleep(300 * time.Millisecond)
+	// The client never reads the body, so the handler ends up blocked in
+	// Write once the socket buffers are full: wait until it is.
+	waitBlockedInWrite(t, "ginauthtest.(*Provider).streamBody")
 	start := time.Now()
 	op.Close()
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Close took %v", d)
+	}
+}
+
+// waitBlockedInWrite waits (at most 10 s) until a goroutine running fn is
+// parked in a network write: its stack holds fn and a net.Conn Write, and
+// the runtime reports it as waiting for I/O.
+func waitBlockedInWrite(t *testing.T, fn string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		n := runtime.Stack(buf, true)
+		if n == len(buf) {
+			buf = make([]byte, 2*len(buf))
+			continue
+		}
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			header, _, _ := strings.Cut(g, "\n")
+			if strings.Contains(header, "[IO wait") && strings.Contains(g, fn) && strings.Contains(g, "net.(*conn).Write") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no goroutine of %s blocked in a network write after 10 s", fn)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

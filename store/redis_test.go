@@ -478,10 +478,39 @@ func TestRedisStore(t *testing.T) {
 
 	t.Run("DeleteSID after activity outlived the first TTL", func(t *testing.T) {
 		e := newRedisEnv(t, srv)
-		tok := e.save(nil, e.rec("alice", "sid-1", 2*time.Second))
+		const first = time.Second
+		tok := e.save(nil, e.rec("alice", "sid-1", first))
+		// A key set after the session's, with the same TTL: once Redis has
+		// expired it, the session's first TTL has passed on Redis's clock.
+		canary := e.prefix + "canary"
+		if err := e.admin.Set(ctx, canary, "1", first).Err(); err != nil {
+			t.Fatal(err)
+		}
 		// Activity extends the session well past its first expiry.
 		e.save(tok, e.rec("alice", "sid-1", time.Hour))
-		time.Sleep(2500 * time.Millisecond) // real time: the first TTL has passed
+		// Every key of the session, the sid pointer included, now lives
+		// about an hour.
+		keys := slices.DeleteFunc(e.keys(), func(k string) bool { return k == canary })
+		if len(keys) != 4 || !slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, e.prefix+"sid:") }) {
+			t.Fatalf("keys %q; want session, user set, sid set and sid pointer", keys)
+		}
+		for _, k := range keys {
+			if ttl, err := e.admin.PTTL(ctx, k).Result(); err != nil || ttl < 59*time.Minute {
+				t.Errorf("PTTL %s = %v, %v; want about an hour after the activity", k, ttl, err)
+			}
+		}
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			n, err := e.admin.Exists(ctx, canary).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the canary key did not expire within 10 s")
+			}
+		}
 		if !e.found(tok) {
 			t.Fatal("extended session lost")
 		}

@@ -21,8 +21,21 @@ var (
 	ErrMalformed = errors.New("ginauth: malformed token")
 	// ErrSignature: bad signature, algorithm outside the allow-list (alg
 	// "none" and HS* always are), unknown kid after a refetch, no suitable key,
-	// or an ambiguous key.
+	// or an ambiguous key. Each of these also matches one of the four more
+	// specific errors below, which all wrap ErrSignature.
 	ErrSignature = errors.New("ginauth: token signature invalid")
+	// ErrAlgorithm: the header's alg is outside the allow-list (alg "none"
+	// and HS* always are), or no acceptable algorithm is configured.
+	ErrAlgorithm error = &refinedError{"ginauth: token algorithm not allowed", ErrSignature}
+	// ErrUnknownKey: no JWKS key has the token's kid (after the refetch the
+	// rate limit allows), or the token has no kid and no key suits its alg.
+	ErrUnknownKey error = &refinedError{"ginauth: token key unknown", ErrSignature}
+	// ErrKeyMismatch: the key with the token's kid does not suit its alg
+	// (type, "alg" or "use" differ), or several keys share that kid.
+	ErrKeyMismatch error = &refinedError{"ginauth: token key unusable", ErrSignature}
+	// ErrBadSignature: the signature does not verify with the token's key
+	// (or, without kid, with any suitable key).
+	ErrBadSignature error = &refinedError{"ginauth: token signature does not verify", ErrSignature}
 	// ErrIssuer: iss missing, not a string or not exactly the expected issuer.
 	ErrIssuer = errors.New("ginauth: token issuer mismatch")
 	// ErrAudience: aud missing, wrong, of the wrong type or with extra
@@ -50,6 +63,16 @@ var (
 	// could be used. Not wrapped in ErrInvalidToken.
 	ErrKeysUnavailable = errors.New("ginauth: provider keys unavailable")
 )
+
+// refinedError is a sentinel that narrows a broader one: errors.Is matches
+// both.
+type refinedError struct {
+	msg    string
+	parent error
+}
+
+func (e *refinedError) Error() string { return e.msg }
+func (e *refinedError) Unwrap() error { return e.parent }
 
 // tokenError returns an error matching both ErrInvalidToken and kind.
 func tokenError(kind error, format string, args ...any) error {

@@ -168,7 +168,6 @@ type jwksServer struct {
 	body    atomic.Pointer[[]byte]
 	mode    atomic.Int32
 	hits    atomic.Int32
-	delay   atomic.Int64 // nanoseconds before answering
 	release chan struct{}
 }
 
@@ -188,9 +187,6 @@ func (s *jwksServer) set(body []byte) { s.body.Store(&body) }
 
 func (s *jwksServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.hits.Add(1)
-	if d := time.Duration(s.delay.Load()); d > 0 {
-		time.Sleep(d)
-	}
 	switch s.mode.Load() {
 	case modeDown:
 		http.Error(w, "<html>502 Bad Gateway</html>", http.StatusBadGateway)

@@ -210,13 +210,13 @@ func (k *RemoteKeySet) Verify(ctx context.Context, token string, algs []string) 
 	}
 	allowed := allowList(algs)
 	if len(allowed) == 0 {
-		return nil, tokenError(ErrSignature, "no acceptable signature algorithm configured")
+		return nil, tokenError(ErrAlgorithm, "no acceptable signature algorithm configured")
 	}
 	jws, err := jose.ParseSignedCompact(token, allowed)
 	if err != nil {
 		var unexpected *jose.ErrUnexpectedSignatureAlgorithm
 		if errors.As(err, &unexpected) && unexpected.Got != "" {
-			return nil, tokenError(ErrSignature, "algorithm %q not allowed", truncate(string(unexpected.Got)))
+			return nil, tokenError(ErrAlgorithm, "algorithm %q not allowed", truncate(string(unexpected.Got)))
 		}
 		return nil, tokenError(ErrMalformed, "%v", err)
 	}
@@ -230,7 +230,7 @@ func (k *RemoteKeySet) Verify(ctx context.Context, token string, algs []string) 
 	alg := hdr.Algorithm
 	if !allowedContains(allowed, jose.SignatureAlgorithm(alg)) {
 		// ParseSignedCompact already checked this; keep the guarantee local.
-		return nil, tokenError(ErrSignature, "algorithm %q not allowed", truncate(alg))
+		return nil, tokenError(ErrAlgorithm, "algorithm %q not allowed", truncate(alg))
 	}
 	kid := hdr.KeyID
 
@@ -242,12 +242,13 @@ func (k *RemoteKeySet) Verify(ctx context.Context, token string, algs []string) 
 	if found {
 		return payload, err
 	}
+	miss := err
 
 	// No key known for this token: the provider may have rotated. Refetch,
 	// at most once per interval.
 	newer, attempted, ferr := k.refetch(ctx)
 	if !attempted && newer == set {
-		return nil, missError(kid)
+		return nil, miss
 	}
 	// Either a fetch was made or joined, or one that another caller started
 	// finished since our read of the cache: its keys may hold the token's.
@@ -260,19 +261,13 @@ func (k *RemoteKeySet) Verify(ctx context.Context, token string, algs []string) 
 	if ferr != nil {
 		return nil, ferr
 	}
-	return nil, missError(kid)
-}
-
-func missError(kid string) error {
-	if kid != "" {
-		return tokenError(ErrSignature, "unknown key id %q", truncate(kid))
-	}
-	return tokenError(ErrSignature, "no key verifies the signature")
+	return nil, err
 }
 
 // verifyWith verifies jws with the keys. found is false when no key for the
 // token is known (unknown kid, or no kid and no key verifies), so a refetch
-// may help; otherwise err is the final answer.
+// may help; err then says why, should the refetch not help. Otherwise err
+// is the final answer.
 func verifyWith(jws *jose.JSONWebSignature, keys []verifyKey, kid, alg string) (payload []byte, found bool, err error) {
 	if kid != "" {
 		var match *verifyKey
@@ -289,15 +284,15 @@ func verifyWith(jws *jose.JSONWebSignature, keys []verifyKey, kid, alg string) (
 		}
 		switch {
 		case seen == 0:
-			return nil, false, nil
+			return nil, false, tokenError(ErrUnknownKey, "unknown key id %q", truncate(kid))
 		case suitable == 0:
-			return nil, true, tokenError(ErrSignature, "key %q is not usable with %s", truncate(kid), alg)
+			return nil, true, tokenError(ErrKeyMismatch, "key %q is not usable with %s", truncate(kid), alg)
 		case suitable > 1:
-			return nil, true, tokenError(ErrSignature, "ambiguous key id %q", truncate(kid))
+			return nil, true, tokenError(ErrKeyMismatch, "ambiguous key id %q", truncate(kid))
 		}
 		payload, err := jws.Verify(match.key)
 		if err != nil {
-			return nil, true, tokenError(ErrSignature, "signature does not verify")
+			return nil, true, tokenError(ErrBadSignature, "signature does not verify")
 		}
 		return payload, true, nil
 	}
@@ -314,7 +309,10 @@ func verifyWith(jws *jose.JSONWebSignature, keys []verifyKey, kid, alg string) (
 			return payload, true, nil
 		}
 	}
-	return nil, false, nil
+	if tried == 0 {
+		return nil, false, tokenError(ErrUnknownKey, "no key suits %s", alg)
+	}
+	return nil, false, tokenError(ErrBadSignature, "no key verifies the signature")
 }
 
 // suits reports whether the key may verify a signature made with alg.
