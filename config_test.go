@@ -9,6 +9,7 @@ import (
 
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/providers"
+	"github.com/ginauth/ginauth/store"
 )
 
 // stubProvider is a Provider with any name and issuer; New never calls its
@@ -64,6 +65,11 @@ func TestConfig_NewRejectsInvalidConfig(t *testing.T) {
 			var p *providers.OIDCProvider
 			c.Providers = append(c.Providers, p)
 		}, ginauth.ErrNoProviders},
+		{"typed nil store", func(t *testing.T, c *ginauth.Config) {
+			var r *store.Redis
+			c.Store = r
+		}, ginauth.ErrInvalidStore},
+		{"auth path with a trailing slash", func(t *testing.T, c *ginauth.Config) { c.AuthPath = "/auth/" }, ginauth.ErrInvalidAuthPath},
 		{"duplicate name", func(t *testing.T, c *ginauth.Config) {
 			c.Providers = append(c.Providers, oidcProvider(t, "test", "https://other-op.example.com"))
 		}, ginauth.ErrDuplicateProvider},

@@ -28,6 +28,9 @@ var (
 	ErrInvalidBaseURL = errors.New("ginauth: invalid BaseURL")
 	// ErrInvalidLifetime: a session lifetime, or the refresh margin, out of range.
 	ErrInvalidLifetime = errors.New("ginauth: invalid session lifetime")
+	// ErrInvalidStore: Config.Store holds a nil pointer (for example the
+	// result of a store constructor whose error was ignored).
+	ErrInvalidStore = errors.New("ginauth: invalid store")
 	// ErrInvalidAuthPath: Config.AuthPath is not a clean absolute path.
 	ErrInvalidAuthPath = errors.New("ginauth: invalid auth path")
 	// ErrInvalidRedirectHost: an AllowedRedirectHosts entry is not a plain host.

@@ -222,12 +222,13 @@ func (a *Auth) init(cfg Config) error {
 			return fmt.Errorf("%w: secret %d has %d bytes", ErrWeakSecret, i, len(s))
 		}
 	}
-	seals := map[string]**seal.Sealer{}
 	s := &sessions{}
 	var flowSeal *seal.Sealer
-	seals["session"], seals["tokens"], seals["logout"], seals["flow"] = &s.sessionSeal, &s.tokensSeal, &a.logoutSeal, &flowSeal
-	for purpose, dst := range seals {
-		if *dst, err = seal.New(cfg.Secrets, purpose); err != nil {
+	for _, k := range []struct {
+		purpose string // one key per purpose: a value sealed for one never opens as another
+		dst     **seal.Sealer
+	}{{"session", &s.sessionSeal}, {"tokens", &s.tokensSeal}, {"logout", &a.logoutSeal}, {"flow", &flowSeal}} {
+		if *k.dst, err = seal.New(cfg.Secrets, k.purpose); err != nil {
 			return fmt.Errorf("%w: %w", ErrWeakSecret, err)
 		}
 	}
@@ -284,6 +285,9 @@ func (a *Auth) init(cfg Config) error {
 	}
 	a.cookies = newCookieNames(a.secure)
 
+	if cfg.Store != nil && isNilPointer(cfg.Store) {
+		return fmt.Errorf("%w: Store is a nil pointer (leave it nil for cookie sessions)", ErrInvalidStore)
+	}
 	s.store = cfg.Store
 	s.clientSide = s.store == nil
 	s.cookies, s.providers, s.now, s.warn = a.cookies, a.providers, a.now, a.warn
@@ -343,7 +347,7 @@ func (a *Auth) initProviders(list []providers.Provider) error {
 // isNilPointer reports whether p holds a nil pointer (for example the
 // result of a provider constructor whose error was ignored), which would
 // panic on its first method call.
-func isNilPointer(p providers.Provider) bool {
+func isNilPointer(p any) bool {
 	v := reflect.ValueOf(p)
 	return v.Kind() == reflect.Pointer && v.IsNil()
 }
