@@ -107,17 +107,22 @@ type RemoteKeySet struct {
 	grace      time.Duration
 	now        func() time.Time
 
-	fetch flight.Group[struct{}, *keySnapshot]
+	// fetch runs the fetch attempts, keyed by the number of attempts
+	// completed when the attempt was decided.
+	fetch flight.Group[uint64, *keySnapshot]
 
 	mu          sync.Mutex
 	cur         *keySnapshot // last good key set; nil before the first success
 	attempts    uint64       // fetch attempts completed
+	fetching    bool         // an attempt was decided and has not completed
 	nextRefetch time.Time    // earliest refetch caused by an unknown key
 	lastErr     error        // error of the last attempt; nil if it succeeded
 	lastErrAt   time.Time
 	fetches     int
 
 	hookRefetch func() // tests only: called by refetch with mu held
+	hookAwait   func() // tests only: called by await before it starts or joins the fetch
+	hookFetched func() // tests only: called by the fetch call after fetchOnce, before the call ends
 }
 
 // keySnapshot is the key set of one successful fetch. A fetch replaces it
@@ -384,7 +389,7 @@ func (k *RemoteKeySet) usableSet(ctx context.Context) (*keySnapshot, error) {
 		return cur, nil
 	}
 	stale := cur != nil && now.Before(cur.usableUntil)
-	if k.lastErr != nil && k.fetch.Running() == 0 {
+	if k.lastErr != nil && !k.fetching {
 		backoff := min(k.minRefresh, maxInitialRetry)
 		if stale {
 			backoff = k.minRefresh
@@ -402,6 +407,7 @@ func (k *RemoteKeySet) usableSet(ctx context.Context) (*keySnapshot, error) {
 		// The refetch of an expired set serves unknown kids as well.
 		k.nextRefetch = later(k.nextRefetch, now.Add(k.minRefresh))
 	}
+	k.fetching = true
 	seen := k.attempts
 	k.mu.Unlock()
 
@@ -431,7 +437,7 @@ func (k *RemoteKeySet) refetch(ctx context.Context) (set *keySnapshot, attempted
 	if k.hookRefetch != nil {
 		k.hookRefetch()
 	}
-	if k.fetch.Running() == 0 {
+	if !k.fetching {
 		now := k.now()
 		if now.Before(k.nextRefetch) {
 			set = k.cur
@@ -439,6 +445,7 @@ func (k *RemoteKeySet) refetch(ctx context.Context) (set *keySnapshot, attempted
 			return set, false, nil
 		}
 		k.nextRefetch = now.Add(k.minRefresh)
+		k.fetching = true
 	}
 	seen := k.attempts
 	k.mu.Unlock()
@@ -447,13 +454,22 @@ func (k *RemoteKeySet) refetch(ctx context.Context) (set *keySnapshot, attempted
 }
 
 // await joins the fetch in progress or starts one. seen is the number of
-// completed attempts when the caller decided to fetch: if another attempt
-// completed since, its outcome is returned instead of fetching again. The
+// completed attempts when the caller decided to fetch, or found an attempt
+// decided (k.fetching), under k.mu; callers with the same seen share one
+// call. If that attempt completed since, its outcome is returned instead of
+// fetching again. The
 // caller stops waiting when ctx ends; the fetch goes on for the others,
 // bounded by the client's timeout (safehttp.DefaultTimeout when it has none).
 func (k *RemoteKeySet) await(ctx context.Context, seen uint64) (*keySnapshot, error) {
-	set, err := k.fetch.Do(ctx, struct{}{}, func(fctx context.Context) (*keySnapshot, error) {
-		return k.fetchOnce(fctx, seen)
+	if k.hookAwait != nil {
+		k.hookAwait()
+	}
+	set, err := k.fetch.Do(ctx, seen, func(fctx context.Context) (*keySnapshot, error) {
+		set, err := k.fetchOnce(fctx, seen)
+		if k.hookFetched != nil {
+			k.hookFetched()
+		}
+		return set, err
 	})
 	if err != nil && !errors.Is(err, ErrKeysUnavailable) {
 		// ctx ended, or the fetch panicked.
@@ -483,6 +499,7 @@ func (k *RemoteKeySet) fetchOnce(ctx context.Context, seen uint64) (set *keySnap
 		k.mu.Lock()
 		defer k.mu.Unlock()
 		k.attempts++
+		k.fetching = false
 		if err != nil {
 			err = fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
 			k.lastErr, k.lastErrAt = err, k.now()
