@@ -75,14 +75,20 @@ type loadedMetadata struct {
 // remembers failures briefly, and lets concurrent callers share one fetch;
 // each caller waits only as long as its own context allows.
 type metadataCache struct {
-	p     *OIDCProvider
-	fetch flight.Group[struct{}, *loadedMetadata]
+	p *OIDCProvider
+	// fetch runs the discovery attempts, keyed by the number of attempts
+	// completed when the attempt was decided.
+	fetch flight.Group[uint64, *loadedMetadata]
 
 	mu       sync.Mutex
 	loaded   *loadedMetadata // last good metadata; nil before the first success
 	attempts uint64          // discovery attempts completed
+	fetching bool            // an attempt was decided and has not completed
 	lastErr  error           // error of the last attempt; nil if it succeeded
 	failedAt time.Time
+
+	hookAwait   func() // tests only: called by get before it starts or joins the fetch
+	hookFetched func() // tests only: called by the fetch call after refresh, before the call ends
 }
 
 func newMetadataCache(p *OIDCProvider) *metadataCache { return &metadataCache{p: p} }
@@ -96,7 +102,7 @@ func (c *metadataCache) get(ctx context.Context) (*loadedMetadata, error) {
 		return cur, nil
 	}
 	stale := cur != nil && now.Before(cur.usableUntil)
-	if c.lastErr != nil && c.fetch.Running() == 0 {
+	if c.lastErr != nil && !c.fetching {
 		backoff := retryAfterFailure
 		if stale {
 			backoff = DiscoveryMinCacheAge
@@ -110,11 +116,19 @@ func (c *metadataCache) get(ctx context.Context) (*loadedMetadata, error) {
 			return nil, err
 		}
 	}
+	c.fetching = true
 	seen := c.attempts
 	c.mu.Unlock()
 
-	m, err := c.fetch.Do(ctx, struct{}{}, func(fctx context.Context) (*loadedMetadata, error) {
-		return c.refresh(fctx, seen)
+	if c.hookAwait != nil {
+		c.hookAwait()
+	}
+	m, err := c.fetch.Do(ctx, seen, func(fctx context.Context) (*loadedMetadata, error) {
+		m, err := c.refresh(fctx, seen)
+		if c.hookFetched != nil {
+			c.hookFetched()
+		}
+		return m, err
 	})
 	if err == nil {
 		return m, nil
@@ -152,6 +166,7 @@ func (c *metadataCache) refresh(ctx context.Context, seen uint64) (m *loadedMeta
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.attempts++
+		c.fetching = false
 		if err != nil {
 			c.lastErr, c.failedAt = err, c.p.cfg.Now()
 			m = nil
