@@ -85,8 +85,10 @@ type KeySetOptions struct {
 	// how long a key the provider removed keeps verifying while ginauth
 	// cannot reach it: at most max age + StaleGrace after the last successful
 	// fetch. Past that, Verify fails with ErrKeysUnavailable until a fetch
-	// succeeds. Meanwhile a fetch is attempted at most once per
-	// MinRefreshInterval.
+	// succeeds. Within the grace a fetch is attempted at most once per
+	// MinRefreshInterval; past it, with no usable key left, at most once per
+	// min(MinRefreshInterval, 5 s), so that sign-ins recover soon after the
+	// provider does.
 	StaleGrace time.Duration
 
 	// Now returns the current time (time.Now when nil).
