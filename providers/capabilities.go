@@ -48,3 +48,12 @@ var (
 	_ FormPoster              = (*OIDCProvider)(nil)
 	_ AuthorizationIssChecker = (*OIDCProvider)(nil)
 )
+
+// The generic OAuth 2.0 provider (and its presets) refreshes, revokes and,
+// when configured with an expected iss, checks RFC 9207.
+var (
+	_ Refresher               = (*OAuth2Provider)(nil)
+	_ Revoker                 = (*OAuth2Provider)(nil)
+	_ AuthorizationIssChecker = (*OAuth2Provider)(nil)
+	_ Provider                = (*GitHubProvider)(nil)
+)
