@@ -500,9 +500,15 @@ func standardUser(_ context.Context, _ *OAuth2API, m map[string]any) (*OAuth2Use
 	return u, nil
 }
 
-// userEndpointError maps a failed API call: the provider was unreachable,
-// slow, or gave an unusable answer. Nothing was trusted.
+// userEndpointError maps a failed API call: a 4xx answer is ErrUserInfo;
+// an unreachable or slow provider, a 5xx or an oversized answer is also
+// ErrUnavailable. Nothing was trusted.
 func userEndpointError(err error) error {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status < 500 {
+		// A refusal (401, 404, ...): the provider is up but gave no user.
+		return fmt.Errorf("%w: %w", ErrUserInfo, err)
+	}
 	return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUserInfo, err)
 }
 
