@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -54,6 +55,13 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 		p, err := providers.OIDC(*cfg.Microsoft)
 		if err != nil {
 			return nil, err
+		}
+		list = append(list, p)
+	}
+	if cfg.GitHub != nil {
+		p, err := providers.GitHub(*cfg.GitHub)
+		if err != nil {
+			return nil, fmt.Errorf("GITHUB_*: %w", err)
 		}
 		list = append(list, p)
 	}
@@ -113,6 +121,9 @@ func describeProviders(cfg config) []string {
 	}
 	if cfg.Microsoft != nil {
 		names = append(names, cfg.Microsoft.Name)
+	}
+	if cfg.GitHub != nil {
+		names = append(names, "github")
 	}
 	return names
 }

@@ -33,6 +33,7 @@ type config struct {
 	OIDC      *providers.OIDCConfig   // generic provider "oidc", when configured
 	Google    *providers.GoogleConfig // Google, when configured
 	Microsoft *providers.OIDCConfig   // Microsoft Entra ID (single tenant), when configured
+	GitHub    *providers.GitHubConfig // GitHub (OAuth 2.0, no ID token), when configured
 	Dev       bool                    // mount the development provider "dev"
 
 	// Warnings are logged at start.
@@ -157,9 +158,17 @@ func parseConfig(getenv func(string) string) (config, error) {
 		cfg.Google = &providers.GoogleConfig{ClientID: id, ClientSecret: secret}
 	}
 
-	// GitHub is OAuth 2.0 only (no ID token), and ginauth has no preset yet.
-	if env("GITHUB_CLIENT_ID") != "" || getenv("GITHUB_CLIENT_SECRET") != "" {
-		fail("GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET are set, but GitHub is not an OpenID Connect provider and ginauth has no GitHub preset yet; unset them")
+	// GitHub: OAuth 2.0 only (no ID token), github.com or an Enterprise Server.
+	if id, secret, ghes := env("GITHUB_CLIENT_ID"), getenv("GITHUB_CLIENT_SECRET"), env("GITHUB_ENTERPRISE_URL"); id != "" || secret != "" || ghes != "" {
+		if id == "" || secret == "" {
+			fail("GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET must be set together")
+		}
+		if ghes != "" {
+			if err := providers.CheckIssuerURL(strings.TrimSuffix(ghes, "/")); err != nil {
+				fail("GITHUB_ENTERPRISE_URL: %v", err)
+			}
+		}
+		cfg.GitHub = &providers.GitHubConfig{ClientID: id, ClientSecret: secret, EnterpriseURL: ghes}
 	}
 
 	// Microsoft Entra ID, single tenant.
@@ -188,14 +197,14 @@ func parseConfig(getenv func(string) string) (config, error) {
 	}
 
 	// The development provider.
-	others := cfg.OIDC != nil || cfg.Google != nil || cfg.Microsoft != nil
+	others := cfg.OIDC != nil || cfg.Google != nil || cfg.Microsoft != nil || cfg.GitHub != nil
 	dev := env("GINAUTH_DEV")
 	switch dev {
 	case "1":
 		cfg.Dev = true
 	case "0":
 		if !others {
-			fail("GINAUTH_DEV=0 and no provider is configured: set OIDC_*, GOOGLE_* or MICROSOFT_* variables")
+			fail("GINAUTH_DEV=0 and no provider is configured: set OIDC_*, GOOGLE_*, GITHUB_* or MICROSOFT_* variables")
 		}
 	case "":
 		cfg.Dev = !others

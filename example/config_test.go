@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth"
+	"github.com/ginauth/ginauth/providers"
 )
 
 // envOf returns a getenv over m.
@@ -170,6 +171,31 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("Dev = %v, warnings %q", cfg.Dev, cfg.Warnings)
 			}
 		}},
+		{"GitHub", map[string]string{"GITHUB_CLIENT_ID": "ghid", "GITHUB_CLIENT_SECRET": "ghsecret"}, func(t *testing.T, cfg config) {
+			if cfg.GitHub == nil || cfg.GitHub.ClientID != "ghid" || cfg.GitHub.ClientSecret != "ghsecret" || cfg.GitHub.EnterpriseURL != "" || cfg.Dev {
+				t.Fatalf("GitHub = %+v, Dev = %v", cfg.GitHub, cfg.Dev)
+			}
+			p, err := providers.GitHub(*cfg.GitHub)
+			if err != nil || p.Name() != "github" || p.Issuer() != "https://github.com" {
+				t.Errorf("provider: %v", err)
+			}
+			if names := describeProviders(cfg); len(names) != 1 || names[0] != "github" {
+				t.Errorf("providers = %v", names)
+			}
+		}},
+		{"GitHub Enterprise Server", map[string]string{"GITHUB_CLIENT_ID": "ghid", "GITHUB_CLIENT_SECRET": "ghsecret", "GITHUB_ENTERPRISE_URL": "https://ghe.example.com/"}, func(t *testing.T, cfg config) {
+			if cfg.GitHub == nil || cfg.GitHub.EnterpriseURL != "https://ghe.example.com/" {
+				t.Fatalf("GitHub = %+v", cfg.GitHub)
+			}
+			p, err := providers.GitHub(*cfg.GitHub)
+			if err != nil || p.Issuer() != "https://ghe.example.com" {
+				t.Fatalf("provider: %v", err)
+			}
+			u, _ := p.AuthCodeURL(context.Background(), providers.AuthRequest{RedirectURI: "http://127.0.0.1:8080/auth/callback/github", State: "s", CodeChallenge: "c"})
+			if !strings.HasPrefix(u, "https://ghe.example.com/login/oauth/authorize?") {
+				t.Errorf("authorization URL %s", u)
+			}
+		}},
 		{"release mode with a real provider", map[string]string{"GIN_MODE": "release", "GOOGLE_CLIENT_ID": "gid", "GOOGLE_CLIENT_SECRET": "gsecret"}, func(t *testing.T, cfg config) {
 			if cfg.Dev {
 				t.Error("Dev = true")
@@ -227,7 +253,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"OIDC issuer over http", with(nil, "OIDC_ISSUER", "http://idp.example.com", "OIDC_CLIENT_ID", "app"), "OIDC_ISSUER"},
 		{"bad OIDC_END_SESSION", with(google, "OIDC_END_SESSION", "yes"), "OIDC_END_SESSION must be 0 or 1"},
 		{"Google without secret", with(nil, "GOOGLE_CLIENT_ID", "gid"), "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET"},
-		{"GitHub", with(nil, "GITHUB_CLIENT_ID", "ghid", "GITHUB_CLIENT_SECRET", "ghsecret"), "GitHub is not an OpenID Connect provider"},
+		{"GitHub without secret", with(nil, "GITHUB_CLIENT_ID", "ghid"), "GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET"},
+		{"GitHub without ID", with(nil, "GITHUB_CLIENT_SECRET", "ghsecret"), "GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET"},
+		{"GitHub Enterprise URL alone", with(nil, "GITHUB_ENTERPRISE_URL", "https://ghe.example.com"), "GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET"},
+		{"GitHub Enterprise URL over http", with(nil, "GITHUB_CLIENT_ID", "ghid", "GITHUB_CLIENT_SECRET", "ghsecret", "GITHUB_ENTERPRISE_URL", "http://ghe.example.com"), "GITHUB_ENTERPRISE_URL"},
+		{"GitHub Enterprise URL not absolute", with(nil, "GITHUB_CLIENT_ID", "ghid", "GITHUB_CLIENT_SECRET", "ghsecret", "GITHUB_ENTERPRISE_URL", "ghe.example.com"), "GITHUB_ENTERPRISE_URL"},
+		{"GitHub Enterprise URL with a query", with(nil, "GITHUB_CLIENT_ID", "ghid", "GITHUB_CLIENT_SECRET", "ghsecret", "GITHUB_ENTERPRISE_URL", "https://ghe.example.com/?a=b"), "GITHUB_ENTERPRISE_URL"},
 		{"Microsoft without tenant", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms"), "MICROSOFT_TENANT is required"},
 		{"Microsoft without secret", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_TENANT", testTenant), "MICROSOFT_CLIENT_SECRET"},
 		{"Microsoft common", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms", "MICROSOFT_TENANT", "common"), "no fixed issuer"},
