@@ -162,7 +162,7 @@ type OAuth2Config struct {
 	Revoke func(ctx context.Context, client *http.Client, token, hint string) error
 
 	HTTPClient *http.Client     // wrapped by safehttp (1 MiB cap, no redirects)
-	Timeout    time.Duration    // each call to the provider; default 10 s
+	Timeout    time.Duration    // each call, and all the calls of one sign-in together; default 10 s
 	Now        func() time.Time // default time.Now
 
 	// invalidGrantCodes are token endpoint error codes, besides
