@@ -191,12 +191,12 @@ func OAuth2(cfg OAuth2Config) (*OAuth2Provider, error) {
 		if e.v == "" {
 			return nil, bad("%s is empty", e.name)
 		}
-		if err := checkEndpoint(e.v); err != nil {
+		if err := checkOAuth2Endpoint(e.v); err != nil {
 			return nil, bad("%s: %v", e.name, err)
 		}
 	}
 	if cfg.RevocationURL != "" {
-		if err := checkEndpoint(cfg.RevocationURL); err != nil {
+		if err := checkOAuth2Endpoint(cfg.RevocationURL); err != nil {
 			return nil, bad("RevocationURL: %v", err)
 		}
 	}
@@ -252,6 +252,19 @@ func OAuth2(cfg OAuth2Config) (*OAuth2Provider, error) {
 	}
 	p.tokenClient = &tc
 	return p, nil
+}
+
+// checkOAuth2Endpoint: an absolute https URL (http only on loopback hosts),
+// without user info or fragment.
+func checkOAuth2Endpoint(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return fmt.Errorf("%q is not an absolute URL without user info or fragment", endpoint)
+	}
+	if u.Scheme == "https" || (u.Scheme == "http" && IsLoopback(u.Hostname())) {
+		return nil
+	}
+	return fmt.Errorf("%q must use https (http only on loopback hosts)", endpoint)
 }
 
 // headerTransport adds fixed headers to every request.
