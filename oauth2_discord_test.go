@@ -102,11 +102,11 @@ func TestDiscord_Failures(t *testing.T) {
 		{"@me 401", nil, func(w http.ResponseWriter, r *http.Request) bool {
 			writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401: Unauthorized", "code": 0})
 			return true
-		}, "invalid_id_token"},
+		}, "invalid_user_info"},
 		{"numeric id", nil, func(w http.ResponseWriter, r *http.Request) bool {
 			writeJSON(w, http.StatusOK, map[string]any{"id": 80351110224678912, "username": "n"})
 			return true
-		}, "invalid_id_token"},
+		}, "invalid_user_info"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

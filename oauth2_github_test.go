@@ -162,7 +162,7 @@ func TestGitHub_FailedSignIns(t *testing.T) {
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
 				return true
 			},
-			code: "invalid_id_token", want: []error{providers.ErrUserInfo}, wantCalls: true,
+			code: "invalid_user_info", want: []error{providers.ErrUserInfo}, wantCalls: true,
 		},
 		{
 			name: "user without a numeric id",
@@ -173,7 +173,7 @@ func TestGitHub_FailedSignIns(t *testing.T) {
 				}
 				return false
 			},
-			code: "invalid_id_token", want: []error{providers.ErrUserInfo}, wantCalls: true,
+			code: "invalid_user_info", want: []error{providers.ErrUserInfo}, wantCalls: true,
 		},
 		{
 			name: "emails 500",
@@ -299,7 +299,7 @@ func TestGitHub_PaginationBounded(t *testing.T) {
 		}
 		a := newOAuth2App(t, newGitHub(t, f, func(c *providers.GitHubConfig) { c.AllowedOrgs = []string{"acme"} }))
 		mark := a.failMark()
-		a.failedWith(a.browser().signInWith("github"), "invalid_id_token")
+		a.failedWith(a.browser().signInWith("github"), "invalid_user_info")
 		a.sfReason(mark, providers.ErrUserInfo)
 		if len(f.reqs("/elsewhere")) != 0 {
 			t.Error("followed a next link off the API")

@@ -275,11 +275,11 @@ func TestOAuth2_TokenAndUserEndpointFailures(t *testing.T) {
 		{"user without sub", nil, func(w http.ResponseWriter, r *http.Request) bool {
 			writeJSON(w, http.StatusOK, map[string]string{"name": "no subject"})
 			return true
-		}, "invalid_id_token"},
+		}, "invalid_user_info"},
 		{"user endpoint 401", nil, func(w http.ResponseWriter, r *http.Request) bool {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
 			return true
-		}, "invalid_id_token"},
+		}, "invalid_user_info"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -52,6 +52,7 @@ var errorMessages = map[string]string{
 	"issuer_mismatch":           "The sign-in response came from an unexpected identity provider.",
 	"token_exchange":            "The identity provider refused to complete the sign-in.",
 	"invalid_id_token":          "The identity provider's answer failed validation.",
+	"invalid_user_info":         "The identity provider's account details could not be used.",
 	"not_allowed":               "This account is not allowed to sign in here.",
 	"session_too_large":         "Your account data is too large for a session cookie.",
 	"session_store_unavailable": "Sessions are unavailable right now. Please try again later.",

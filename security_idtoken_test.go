@@ -60,7 +60,11 @@ func itRun(t *testing.T, cases []itCase, opts ...appOption) {
 				a.sfAccepted(b, r)
 				return
 			}
-			a.sfRejected(b, r, "invalid_id_token")
+			code := "invalid_id_token"
+			if errors.Is(tc.reason, providers.ErrUserInfo) {
+				code = "invalid_user_info" // the ID token was fine; UserInfo was not
+			}
+			a.sfRejected(b, r, code)
 			a.sfReason(mark, tc.reason)
 			if bh.UserInfoSub == "" && a.op.Counts().UserInfo != userinfo {
 				t.Fatal("UserInfo called after the ID token was refused")

@@ -194,6 +194,8 @@ func exchangeErrorCode(err error) string {
 		return "token_exchange"
 	case errors.Is(err, providers.ErrClaimRejected):
 		return "not_allowed"
+	case errors.Is(err, providers.ErrUserInfo):
+		return "invalid_user_info"
 	}
 	return "invalid_id_token"
 }
