@@ -201,11 +201,7 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 	if rawID == "" {
 		return nil, ErrMissingIDToken
 	}
-	payload, err := m.keys.Verify(ctx, rawID, m.algs)
-	if err != nil {
-		return nil, p.tokenError(err)
-	}
-	claims, err := oidcjwt.ValidateIDToken(payload, oidcjwt.IDTokenExpectations{
+	claims, err := oidcjwt.VerifyIDToken(ctx, m.keys, rawID, m.algs, oidcjwt.IDTokenExpectations{
 		Issuer:   p.cfg.Issuer,
 		ClientID: p.cfg.ClientID,
 		Nonce:    resp.Nonce,
@@ -213,7 +209,7 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 		Skew:     p.cfg.ClockSkew,
 	})
 	if err != nil {
-		return nil, err
+		return nil, p.tokenError(err)
 	}
 	expiry := tok.Expiry
 	if tok.ExpiresIn > 0 { // measured on the configured clock, like the ID token checks
