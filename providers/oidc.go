@@ -217,7 +217,7 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 	}
 	merged := claims.Raw
 	if p.cfg.UserInfo && m.doc.UserinfoEndpoint != "" {
-		merged, err = p.fetchUserInfo(ctx, m.doc.UserinfoEndpoint, tok.AccessToken, claims)
+		merged, err = p.fetchUserInfo(ctx, m, tok.AccessToken, claims)
 		if err != nil {
 			return nil, err
 		}
