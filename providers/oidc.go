@@ -57,6 +57,8 @@ type OIDCConfig struct {
 	// Timeout bounds each call to the provider. Default 10 s.
 	Timeout time.Duration
 	// ClockSkew tolerated on exp, iat and nbf. Default 60 s, at most 5 min.
+	// Above 2.5 min, nbf is tolerated 5 min less ClockSkew only (go-oidc's
+	// fixed nbf leeway, from a clock set back by ClockSkew).
 	ClockSkew time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time

@@ -276,3 +276,28 @@ func TestVerifyConcurrentReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyNotBeforeLargeSkew: go-oidc's nbf leeway is 5 minutes from its
+// clock, which runs Skew early; with a Skew above 2.5 minutes the nbf
+// tolerance is 5m-Skew, and a refusal on that account is ErrExpired.
+func TestVerifyNotBeforeLargeSkew(t *testing.T) {
+	testKeys(t)
+	srv := newJWKSServer(t, jwksJSON(t, pubJWK(rsaKey1, "k1", "RS256", "sig")))
+	ks := newKeySet(srv, newClock(), 5*time.Second)
+	e := expectations(testStart)
+	e.Skew = 4 * time.Minute
+	for _, tc := range []struct {
+		nbf  time.Duration
+		want error
+	}{{30 * time.Second, nil}, {3 * time.Minute, ErrExpired}} {
+		payload := mustJSON(t, diffIDClaims(testStart, map[string]any{"nbf": testStart.Add(tc.nbf).Unix()}))
+		if _, err := ValidateIDToken(payload, e); err != nil {
+			t.Fatalf("nbf +%v: ValidateIDToken: %v", tc.nbf, err)
+		}
+		token := signRS256Raw(t, rsaKey1, diffHeader, payload, false)
+		_, err := VerifyIDToken(context.Background(), ks, token, []string{"RS256"}, e)
+		if (tc.want == nil && err != nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
+			t.Fatalf("nbf +%v: %v, want %v", tc.nbf, err, tc.want)
+		}
+	}
+}

@@ -34,6 +34,7 @@ import (
 type keySetCall struct {
 	keys    *RemoteKeySet
 	algs    []string
+	goNow   time.Time // go-oidc's clock: Now less the skew
 	called  bool
 	payload []byte
 	err     error
@@ -48,11 +49,12 @@ func (c *keySetCall) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 
 // goVerifier returns a go-oidc verifier over a keySetCall. go-oidc's clock is
 // set Skew early: it tolerates no skew on exp, so exp must then be at or after
-// Now-Skew, which everything ValidateIDToken accepts satisfies. (Its nbf
+// Now-Skew, which everything ValidateIDToken accepts satisfies. Its nbf
 // leeway is a fixed 5 minutes from that clock: nbf up to Now+5m-Skew, which
-// covers ginauth's Now+Skew for any Skew up to 2.5 minutes.)
+// covers ginauth's Now+Skew for any Skew up to 2.5 minutes; with a larger
+// Skew, nbf is tolerated 5m-Skew only (ErrExpired beyond).
 func goVerifier(keys *RemoteKeySet, algs []string, issuer, clientID string, now time.Time, skew time.Duration) (*oidc.IDTokenVerifier, *keySetCall) {
-	call := &keySetCall{keys: keys, algs: algs}
+	call := &keySetCall{keys: keys, algs: algs, goNow: now.Add(-skew)}
 	var supported []string
 	for _, a := range allowList(algs) {
 		supported = append(supported, string(a))
@@ -60,7 +62,7 @@ func goVerifier(keys *RemoteKeySet, algs []string, issuer, clientID string, now 
 	v := oidc.NewVerifier(issuer, call, &oidc.Config{
 		ClientID:             clientID,
 		SupportedSigningAlgs: supported,
-		Now:                  func() time.Time { return now.Add(-skew) },
+		Now:                  func() time.Time { return call.goNow },
 	})
 	return v, call
 }
@@ -71,7 +73,7 @@ func goVerifier(keys *RemoteKeySet, algs []string, issuer, clientID string, now 
 // verified payload. Errors are those of Verify and ValidateIDToken: a wrong
 // iss is ErrIssuer whichever layer saw it first, unreachable keys
 // ErrKeysUnavailable. A refusal by go-oidc that ginauth's checks do not
-// explain is ErrExpired (exp) or ErrMalformed.
+// explain is ErrExpired (exp, nbf) or ErrMalformed.
 func VerifyIDToken(ctx context.Context, keys *RemoteKeySet, token string, algs []string, e IDTokenExpectations) (*Claims, error) {
 	if err := checkShape(token, algs); err != nil {
 		return nil, err
@@ -142,5 +144,13 @@ func explain(err error, call *keySetCall, token string, algs []string, post func
 	if errors.As(err, &expired) {
 		return tokenError(ErrExpired, "expired at %s", expired.Expiry.UTC().Format(time.RFC3339))
 	}
+	if m, _, _, perr := parseClaims(call.payload, call.goNow, 0); perr == nil {
+		if nbf, ok := numericDate(m["nbf"]); ok && nbf.After(call.goNow.Add(goOIDCNotBeforeLeeway)) {
+			return tokenError(ErrExpired, "token not valid yet (nbf, go-oidc's leeway)")
+		}
+	}
 	return tokenError(ErrMalformed, "refused by go-oidc: %s", truncate(err.Error()))
 }
+
+// goOIDCNotBeforeLeeway is the fixed leeway go-oidc allows on nbf.
+const goOIDCNotBeforeLeeway = 5 * time.Minute
