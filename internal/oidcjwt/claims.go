@@ -62,7 +62,7 @@ type Claims struct {
 // no events claim (that is a logout token), iss, aud and azp, exp
 // (> Now-Skew), iat (within [Now-MaxIATAge-Skew, Now+Skew]), nbf if present
 // (<= Now+Skew), sub (a non-empty string) and nonce. A claim of the wrong type fails like a wrong value. payload must
-// already be signature-verified (RemoteKeySet.Verify).
+// already be signature-verified; VerifyIDToken verifies and then calls it.
 func ValidateIDToken(payload []byte, e IDTokenExpectations) (*Claims, error) {
 	m, now, skew, err := parseClaims(payload, e.Now, e.Skew)
 	if err != nil {
