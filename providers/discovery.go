@@ -2,22 +2,20 @@ package providers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/ginauth/ginauth/internal/flight"
 	"github.com/ginauth/ginauth/internal/oidcjwt"
-	"github.com/ginauth/ginauth/internal/safehttp"
 )
 
 // Metadata is the part of an OpenID Provider's discovery document ginauth uses.
@@ -64,6 +62,7 @@ func allowedAlg(alg string) bool { return slices.Contains(asymmetricAlgs, alg) }
 
 type loadedMetadata struct {
 	doc         *Metadata
+	op          *oidc.Provider // go-oidc's view of the same document (UserInfo)
 	keys        *oidcjwt.RemoteKeySet
 	algs        []string
 	authStyle   oauth2.AuthStyle
@@ -184,14 +183,17 @@ func (p *OIDCProvider) discover(ctx context.Context, prev *loadedMetadata) (*loa
 	start := p.cfg.Now() // the max age runs from the request
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
-	wellKnown := strings.TrimSuffix(p.cfg.Issuer, "/") + "/.well-known/openid-configuration"
-	var doc Metadata
-	header, err := p.fetchJSON(ctx, wellKnown, "", &doc)
+	// go-oidc fetches the document (through ginauth's safe client: 1 MiB
+	// cap, no redirects, timeouts) and checks its issuer; the call record
+	// gives the response's caching headers, which go-oidc does not expose.
+	call := p.newHTTPCall()
+	op, err := oidc.NewProvider(call.context(ctx), p.cfg.Issuer)
 	if err != nil {
-		return nil, fmt.Errorf("%w: discovery of %s: %w", ErrUnavailable, p.cfg.Name, err)
+		return nil, fmt.Errorf("%w: discovery of %s: %w", ErrUnavailable, p.cfg.Name, call.failure(ctx, "discovery document", err))
 	}
-	if doc.Issuer != p.cfg.Issuer {
-		return nil, fmt.Errorf("%w: %w: discovery of %s names issuer %q", ErrUnavailable, ErrIssuerMismatch, p.cfg.Name, doc.Issuer)
+	var doc Metadata // go-oidc's Provider exposes few fields: ginauth reads the rest
+	if err := op.Claims(&doc); err != nil {
+		return nil, fmt.Errorf("%w: discovery of %s: malformed JSON: %w", ErrUnavailable, p.cfg.Name, err)
 	}
 	for name, endpoint := range map[string]string{
 		"authorization_endpoint": doc.AuthorizationEndpoint,
@@ -230,9 +232,10 @@ func (p *OIDCProvider) discover(ctx context.Context, prev *loadedMetadata) (*loa
 	} else {
 		keys = oidcjwt.NewRemoteKeySet(doc.JWKSURI, oidcjwt.KeySetOptions{Client: p.client, Now: p.cfg.Now})
 	}
-	fresh := start.Add(oidcjwt.CacheLifetime(header, DiscoveryCacheAge, DiscoveryMinCacheAge, DiscoveryMaxCacheAge))
+	fresh := start.Add(oidcjwt.CacheLifetime(call.header, DiscoveryCacheAge, DiscoveryMinCacheAge, DiscoveryMaxCacheAge))
 	return &loadedMetadata{
 		doc:         &doc,
+		op:          op,
 		keys:        keys,
 		algs:        algs,
 		authStyle:   authStyle(doc.TokenEndpointAuthMethodsSupported, p.cfg.ClientSecret),
@@ -255,41 +258,6 @@ func authStyle(supported []string, secret string) oauth2.AuthStyle {
 		return oauth2.AuthStyleInParams
 	}
 	return oauth2.AuthStyleInHeader
-}
-
-// getJSON GETs a JSON document (bearer-authenticated when token is set) and
-// decodes it into v.
-func (p *OIDCProvider) getJSON(ctx context.Context, endpoint, token string, v any) error {
-	_, err := p.fetchJSON(ctx, endpoint, token, v)
-	return err
-}
-
-// fetchJSON is getJSON that also returns the response header.
-func (p *OIDCProvider) fetchJSON(ctx context.Context, endpoint, token string, v any) (http.Header, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := safehttp.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %w", err)
-	}
-	return resp.Header, nil
 }
 
 // CheckIssuerURL reports whether issuer is acceptable as an issuer or

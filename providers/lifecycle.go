@@ -92,18 +92,14 @@ func (p *OIDCProvider) Refresh(ctx context.Context, t Token, issuer, subject str
 		out.RefreshToken = t.RefreshToken
 	}
 	if rawID, _ := tok.Extra("id_token").(string); rawID != "" {
-		payload, err := m.keys.Verify(ctx, rawID, m.algs)
-		if err != nil {
-			return Token{}, p.tokenError(err)
-		}
-		claims, err := oidcjwt.ValidateIDToken(payload, oidcjwt.IDTokenExpectations{
+		claims, err := oidcjwt.VerifyIDToken(ctx, m.keys, rawID, m.algs, oidcjwt.IDTokenExpectations{
 			Issuer:   p.cfg.Issuer,
 			ClientID: p.cfg.ClientID,
 			Now:      p.cfg.Now(),
 			Skew:     p.cfg.ClockSkew,
 		})
 		if err != nil {
-			return Token{}, err
+			return Token{}, p.tokenError(err)
 		}
 		// OpenID Connect Core §12.2: same iss and sub as the original.
 		if claims.Issuer != issuer || claims.Subject != subject {
@@ -151,23 +147,14 @@ func (p *OIDCProvider) VerifyLogoutToken(ctx context.Context, raw string) (*Logo
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
-	payload, err := m.keys.Verify(ctx, raw, m.algs)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, p.tokenError(err))
-	}
-	claims, err := oidcjwt.ValidateLogoutToken(payload, oidcjwt.LogoutExpectations{
+	claims, err := oidcjwt.VerifyLogoutToken(ctx, m.keys, raw, m.algs, oidcjwt.LogoutExpectations{
 		Issuer:   p.cfg.Issuer,
 		ClientID: p.cfg.ClientID,
 		Now:      p.cfg.Now(),
 		Skew:     p.cfg.ClockSkew,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
-	}
-	// Back-Channel Logout 1.0 §2.4: a typ other than logout+jwt is another
-	// kind of token.
-	if err := oidcjwt.CheckLogoutTokenType(raw); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, p.tokenError(err))
 	}
 	return claims, nil
 }

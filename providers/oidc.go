@@ -57,6 +57,8 @@ type OIDCConfig struct {
 	// Timeout bounds each call to the provider. Default 10 s.
 	Timeout time.Duration
 	// ClockSkew tolerated on exp, iat and nbf. Default 60 s, at most 5 min.
+	// Above 2.5 min, nbf is tolerated 5 min less ClockSkew only (go-oidc's
+	// fixed nbf leeway, from a clock set back by ClockSkew).
 	ClockSkew time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -201,11 +203,7 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 	if rawID == "" {
 		return nil, ErrMissingIDToken
 	}
-	payload, err := m.keys.Verify(ctx, rawID, m.algs)
-	if err != nil {
-		return nil, p.tokenError(err)
-	}
-	claims, err := oidcjwt.ValidateIDToken(payload, oidcjwt.IDTokenExpectations{
+	claims, err := oidcjwt.VerifyIDToken(ctx, m.keys, rawID, m.algs, oidcjwt.IDTokenExpectations{
 		Issuer:   p.cfg.Issuer,
 		ClientID: p.cfg.ClientID,
 		Nonce:    resp.Nonce,
@@ -213,7 +211,7 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 		Skew:     p.cfg.ClockSkew,
 	})
 	if err != nil {
-		return nil, err
+		return nil, p.tokenError(err)
 	}
 	expiry := tok.Expiry
 	if tok.ExpiresIn > 0 { // measured on the configured clock, like the ID token checks
@@ -221,7 +219,7 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 	}
 	merged := claims.Raw
 	if p.cfg.UserInfo && m.doc.UserinfoEndpoint != "" {
-		merged, err = p.fetchUserInfo(ctx, m.doc.UserinfoEndpoint, tok.AccessToken, claims)
+		merged, err = p.fetchUserInfo(ctx, m, tok.AccessToken, claims)
 		if err != nil {
 			return nil, err
 		}

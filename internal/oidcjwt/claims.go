@@ -62,7 +62,7 @@ type Claims struct {
 // no events claim (that is a logout token), iss, aud and azp, exp
 // (> Now-Skew), iat (within [Now-MaxIATAge-Skew, Now+Skew]), nbf if present
 // (<= Now+Skew), sub (a non-empty string) and nonce. A claim of the wrong type fails like a wrong value. payload must
-// already be signature-verified (RemoteKeySet.Verify).
+// already be signature-verified; VerifyIDToken verifies and then calls it.
 func ValidateIDToken(payload []byte, e IDTokenExpectations) (*Claims, error) {
 	m, now, skew, err := parseClaims(payload, e.Now, e.Skew)
 	if err != nil {
@@ -185,13 +185,20 @@ func parseClaims(payload []byte, now time.Time, skew time.Duration) (map[string]
 	if err := json.Unmarshal(payload, &m); err != nil || m == nil {
 		return nil, now, skew, tokenError(ErrMalformed, "payload is not a JSON object")
 	}
+	now, skew = resolveClock(now, skew)
+	return m, now, skew, nil
+}
+
+// resolveClock returns the validation time (time.Now() when zero) and the
+// skew (DefaultSkew when not positive, at most MaxSkew).
+func resolveClock(now time.Time, skew time.Duration) (time.Time, time.Duration) {
 	if now.IsZero() {
 		now = time.Now()
 	}
 	if skew <= 0 {
 		skew = DefaultSkew
 	}
-	return m, now, min(skew, MaxSkew), nil
+	return now, min(skew, MaxSkew)
 }
 
 // stringClaim returns the claim name when it is present and a JSON string.

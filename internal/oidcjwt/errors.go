@@ -1,5 +1,7 @@
-// Package oidcjwt verifies compact JWS tokens against a provider's remote
-// JWKS and validates the claims of OpenID Connect ID tokens.
+// Package oidcjwt verifies OpenID Connect ID tokens and back-channel logout
+// tokens: go-oidc's verifier over a RemoteKeySet (the provider's JWKS, cached
+// and checked by ginauth), then ginauth's stricter claim checks
+// (VerifyIDToken, VerifyLogoutToken).
 //
 // Every token error wraps ErrInvalidToken and one more specific sentinel, so
 // both can be tested with errors.Is. ErrKeysUnavailable is the exception: it

@@ -3,6 +3,7 @@ package oidcjwt
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 )
 
@@ -93,9 +95,32 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
+// fuzzVerifiers is the ginauth key set and the plain go-oidc key set the
+// token fuzz targets verify with: one ES256 key (fast to sign with).
+func fuzzVerifiers(f *testing.F) (*RemoteKeySet, oidc.KeySet) {
+	testKeys(f)
+	srv := newJWKSServer(f, jwksJSON(f, pubJWK(ecKey1, "e1", "ES256", "sig")))
+	return newKeySet(srv, newClock(), 5*time.Second), &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{&ecKey1.PublicKey}}
+}
+
+// plainGoOIDC is go-oidc on its own, its clock set back by the default skew
+// (see differential_test.go).
+func plainGoOIDC(ks oidc.KeySet, now time.Time) *oidc.IDTokenVerifier {
+	return oidc.NewVerifier(testIssuer, ks, &oidc.Config{
+		ClientID:             testClientID,
+		SupportedSigningAlgs: []string{"ES256"},
+		Now:                  func() time.Time { return now.Add(-DefaultSkew) },
+	})
+}
+
+// FuzzValidateIDToken: random payloads, signed, go through VerifyIDToken
+// (go-oidc, then ValidateIDToken). An accepted token satisfies every rule
+// of ValidateIDToken, and plain go-oidc accepts it too.
 func FuzzValidateIDToken(f *testing.F) {
 	now := testStart
 	e := expectations(now)
+	keys, static := fuzzVerifiers(f)
+	plain := plainGoOIDC(static, now)
 	base := claimsAt(now)
 	seeds := []map[string]any{base}
 	for k, v := range map[string]any{
@@ -115,7 +140,8 @@ func FuzzValidateIDToken(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		c, err := ValidateIDToken(payload, e)
+		token := sign(t, ecKey1, jose.ES256, "e1", payload)
+		c, err := VerifyIDToken(context.Background(), keys, token, []string{"ES256"}, e)
 		if err != nil {
 			if c != nil {
 				t.Fatal("claims returned with an error")
@@ -124,6 +150,12 @@ func FuzzValidateIDToken(f *testing.F) {
 				t.Fatalf("error not wrapped in ErrInvalidToken: %v", err)
 			}
 			return
+		}
+		if _, err := ValidateIDToken(payload, e); err != nil {
+			t.Fatalf("VerifyIDToken accepted what ValidateIDToken refuses: %v", err)
+		}
+		if _, err := plain.Verify(context.Background(), token); err != nil {
+			t.Fatalf("accepted a token plain go-oidc refuses: %v", err)
 		}
 		// Accepted: check the expectations from the returned claims...
 		skew := DefaultSkew
@@ -181,11 +213,15 @@ func FuzzValidateIDToken(f *testing.F) {
 	})
 }
 
-// FuzzValidateLogoutToken: random payloads never panic; an accepted token
-// satisfies every rule of Back-Channel Logout 1.0 §2.4.
+// FuzzValidateLogoutToken: random payloads, signed, go through
+// VerifyLogoutToken (go-oidc's VerifyLogout, then ValidateLogoutToken) and
+// never panic; an accepted token satisfies every rule of Back-Channel Logout
+// 1.0 §2.4, and plain go-oidc accepts it too.
 func FuzzValidateLogoutToken(f *testing.F) {
 	now := testStart
 	e := LogoutExpectations{Issuer: testIssuer, ClientID: testClientID, Now: now}
+	keys, static := fuzzVerifiers(f)
+	plain := plainGoOIDC(static, now)
 	good := map[string]any{
 		"iss": testIssuer, "aud": testClientID, "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
 		"jti": "j1", "sid": "s1", "events": map[string]any{BackChannelLogoutEvent: map[string]any{}},
@@ -203,12 +239,19 @@ func FuzzValidateLogoutToken(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		c, err := ValidateLogoutToken(payload, e)
+		token := sign(t, ecKey1, jose.ES256, "e1", payload)
+		c, err := VerifyLogoutToken(context.Background(), keys, token, []string{"ES256"}, e)
 		if err != nil {
 			if c != nil || !errors.Is(err, ErrInvalidToken) {
 				t.Fatalf("claims %v with error %v", c, err)
 			}
 			return
+		}
+		if _, err := ValidateLogoutToken(payload, e); err != nil {
+			t.Fatalf("VerifyLogoutToken accepted what ValidateLogoutToken refuses: %v", err)
+		}
+		if _, err := plain.VerifyLogout(context.Background(), token); err != nil {
+			t.Fatalf("accepted a token plain go-oidc refuses: %v", err)
 		}
 		var m map[string]json.RawMessage
 		if json.Unmarshal(payload, &m) != nil {

@@ -208,38 +208,11 @@ func (k *RemoteKeySet) Fetches() int {
 // cached key fits (or the cached set is past its max age and grace), the
 // error wraps ErrKeysUnavailable instead.
 func (k *RemoteKeySet) Verify(ctx context.Context, token string, algs []string) ([]byte, error) {
-	// Cheap shape checks before any parsing (CVE-2025-27144).
-	if len(token) > MaxTokenSize {
-		return nil, tokenError(ErrMalformed, "token longer than %d bytes", MaxTokenSize)
-	}
-	if strings.Count(token, ".") != 2 {
-		return nil, tokenError(ErrMalformed, "not a compact JWS")
-	}
-	allowed := allowList(algs)
-	if len(allowed) == 0 {
-		return nil, tokenError(ErrAlgorithm, "no acceptable signature algorithm configured")
-	}
-	jws, err := jose.ParseSignedCompact(token, allowed)
+	jws, alg, err := parseCompact(token, algs)
 	if err != nil {
-		var unexpected *jose.ErrUnexpectedSignatureAlgorithm
-		if errors.As(err, &unexpected) && unexpected.Got != "" {
-			return nil, tokenError(ErrAlgorithm, "algorithm %q not allowed", truncate(string(unexpected.Got)))
-		}
-		return nil, tokenError(ErrMalformed, "%v", err)
-	}
-	if len(jws.Signatures) != 1 {
-		return nil, tokenError(ErrMalformed, "want exactly one signature")
-	}
-	if err := checkHeaderExtensions(token[:strings.IndexByte(token, '.')]); err != nil {
 		return nil, err
 	}
-	hdr := jws.Signatures[0].Header
-	alg := hdr.Algorithm
-	if !allowedContains(allowed, jose.SignatureAlgorithm(alg)) {
-		// ParseSignedCompact already checked this; keep the guarantee local.
-		return nil, tokenError(ErrAlgorithm, "algorithm %q not allowed", truncate(alg))
-	}
-	kid := hdr.KeyID
+	kid := jws.Signatures[0].Header.KeyID
 
 	set, err := k.usableSet(ctx)
 	if err != nil {
@@ -269,6 +242,51 @@ func (k *RemoteKeySet) Verify(ctx context.Context, token string, algs []string) 
 		return nil, ferr
 	}
 	return nil, err
+}
+
+// checkShape makes the cheap checks done before any parsing
+// (CVE-2025-27144): the size, the compact form, and an algorithm to accept.
+func checkShape(token string, algs []string) error {
+	if len(token) > MaxTokenSize {
+		return tokenError(ErrMalformed, "token longer than %d bytes", MaxTokenSize)
+	}
+	if strings.Count(token, ".") != 2 {
+		return tokenError(ErrMalformed, "not a compact JWS")
+	}
+	if len(allowList(algs)) == 0 {
+		return tokenError(ErrAlgorithm, "no acceptable signature algorithm configured")
+	}
+	return nil
+}
+
+// parseCompact makes the checks of Verify that need no key: size, compact
+// form, one signature, an allowed algorithm, no crit or b64 header. It
+// returns the parsed token and its algorithm.
+func parseCompact(token string, algs []string) (*jose.JSONWebSignature, string, error) {
+	if err := checkShape(token, algs); err != nil {
+		return nil, "", err
+	}
+	allowed := allowList(algs)
+	jws, err := jose.ParseSignedCompact(token, allowed)
+	if err != nil {
+		var unexpected *jose.ErrUnexpectedSignatureAlgorithm
+		if errors.As(err, &unexpected) && unexpected.Got != "" {
+			return nil, "", tokenError(ErrAlgorithm, "algorithm %q not allowed", truncate(string(unexpected.Got)))
+		}
+		return nil, "", tokenError(ErrMalformed, "%v", err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, "", tokenError(ErrMalformed, "want exactly one signature")
+	}
+	if err := checkHeaderExtensions(token[:strings.IndexByte(token, '.')]); err != nil {
+		return nil, "", err
+	}
+	alg := jws.Signatures[0].Header.Algorithm
+	if !allowedContains(allowed, jose.SignatureAlgorithm(alg)) {
+		// ParseSignedCompact already checked this; keep the guarantee local.
+		return nil, "", tokenError(ErrAlgorithm, "algorithm %q not allowed", truncate(alg))
+	}
+	return jws, alg, nil
 }
 
 // verifyWith verifies jws with the keys. found is false when no key for the

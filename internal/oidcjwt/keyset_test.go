@@ -541,3 +541,39 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyIDToken compares, in one run, the ID token verification
+// the providers did before go-oidc (Verify, then ValidateIDToken) with the
+// one they do now (VerifyIDToken: go-oidc's verifier over the key set, then
+// ValidateIDToken).
+//
+//	go test -run='^$' -bench=BenchmarkVerifyIDToken -count=5 ./internal/oidcjwt
+func BenchmarkVerifyIDToken(b *testing.B) {
+	testKeys(b)
+	srv := newJWKSServer(b, jwksJSON(b, pubJWK(rsaKey1, "k1", "RS256", "sig")))
+	ks := newKeySet(srv, newClock(), 5*time.Second)
+	token := sign(b, rsaKey1, jose.RS256, "k1", mustJSON(b, claimsAt(testStart)))
+	ctx := context.Background()
+	algs := []string{"RS256"}
+	e := expectations(testStart)
+	b.Run("keyset+claims", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			payload, err := ks.Verify(ctx, token, algs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ValidateIDToken(payload, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("go-oidc+claims", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := VerifyIDToken(ctx, ks, token, algs, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
