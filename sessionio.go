@@ -83,8 +83,8 @@ func (s *sessions) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 		return nil, nil
 	}
 	// A session of a provider no longer configured, or whose issuer
-	// changed, is not honoured.
-	if p, ok := s.providers[l.Provider]; !ok || p.Issuer() != l.User.Issuer {
+	// changed (or is no longer accepted), is not honoured.
+	if p, ok := s.providers[l.Provider]; !ok || !acceptsIssuer(p, l.User.Issuer) {
 		return nil, nil
 	}
 	if touch && now.Sub(l.LastSeen) >= s.touchEach {
@@ -101,6 +101,15 @@ func (s *sessions) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 		}
 	}
 	return l, nil
+}
+
+// acceptsIssuer reports whether iss may be the issuer of p's users: through
+// providers.IssuerMatcher when p implements it, else exactly p.Issuer().
+func acceptsIssuer(p providers.Provider, iss string) bool {
+	if m, ok := p.(providers.IssuerMatcher); ok {
+		return m.AcceptsIssuer(iss)
+	}
+	return p.Issuer() == iss
 }
 
 // errSessionGone: the store no longer has a session being updated.

@@ -12,6 +12,8 @@ import "context"
 //   - [FormPoster]: answers with response_mode=form_post.
 //   - [AuthorizationIssChecker]: checks the RFC 9207 iss parameter of
 //     authorization responses, error responses included.
+//   - [IssuerMatcher]: accepts users of more than one issuer (Microsoft
+//     Entra ID's multi-tenant configs).
 //
 // A third-party Provider should implement every one that applies: a
 // provider that returns iss in its authorization responses but does not
@@ -39,6 +41,19 @@ type AuthorizationIssChecker interface {
 	CheckAuthorizationIss(ctx context.Context, iss string, present bool) error
 }
 
+// IssuerMatcher is implemented by providers whose users' issuer
+// (Identity.Issuer, the ID token's iss) may differ from Issuer(): a
+// Microsoft multi-tenant config signs users in with their tenant's issuer,
+// while Issuer() names the config. ginauth then honours a session, and
+// refreshes its tokens, only when AcceptsIssuer(session's issuer) is true;
+// without it, the session's issuer must equal Issuer() exactly.
+type IssuerMatcher interface {
+	// AcceptsIssuer reports whether iss is an issuer of this provider's
+	// users. It must be false for anything the provider would not sign in
+	// now (a tenant no longer allowed, for example).
+	AcceptsIssuer(iss string) bool
+}
+
 // The OIDC provider has every capability.
 var (
 	_ Refresher               = (*OIDCProvider)(nil)
@@ -47,6 +62,7 @@ var (
 	_ LogoutTokenVerifier     = (*OIDCProvider)(nil)
 	_ FormPoster              = (*OIDCProvider)(nil)
 	_ AuthorizationIssChecker = (*OIDCProvider)(nil)
+	_ IssuerMatcher           = (*OIDCProvider)(nil)
 )
 
 // The generic OAuth 2.0 provider (and its presets) refreshes, revokes and,

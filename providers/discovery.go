@@ -187,13 +187,22 @@ func (p *OIDCProvider) discover(ctx context.Context, prev *loadedMetadata) (*loa
 	// cap, no redirects, timeouts) and checks its issuer; the call record
 	// gives the response's caching headers, which go-oidc does not expose.
 	call := p.newHTTPCall()
-	op, err := oidc.NewProvider(call.context(ctx), p.cfg.Issuer)
+	octx := call.context(ctx)
+	if p.issuers != nil {
+		// No single issuer (Microsoft multi-tenant): go-oidc's exact
+		// comparison is off, and the issuer rule judges the document's.
+		octx = oidc.InsecureIssuerURLContext(octx, p.cfg.Issuer)
+	}
+	op, err := oidc.NewProvider(octx, p.cfg.Issuer)
 	if err != nil {
 		return nil, fmt.Errorf("%w: discovery of %s: %w", ErrUnavailable, p.cfg.Name, call.failure(ctx, "discovery document", err))
 	}
 	var doc Metadata // go-oidc's Provider exposes few fields: ginauth reads the rest
 	if err := op.Claims(&doc); err != nil {
 		return nil, fmt.Errorf("%w: discovery of %s: malformed JSON: %w", ErrUnavailable, p.cfg.Name, err)
+	}
+	if p.issuers != nil && !p.issuers.discovery(doc.Issuer) {
+		return nil, fmt.Errorf("%w: discovery of %s: %w: discovery document names issuer %q", ErrUnavailable, p.cfg.Name, ErrIssuerMismatch, truncate(doc.Issuer))
 	}
 	for name, endpoint := range map[string]string{
 		"authorization_endpoint": doc.AuthorizationEndpoint,

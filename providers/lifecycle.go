@@ -93,8 +93,9 @@ func (p *OIDCProvider) Refresh(ctx context.Context, t Token, issuer, subject str
 	}
 	if rawID, _ := tok.Extra("id_token").(string); rawID != "" {
 		claims, err := oidcjwt.VerifyIDToken(ctx, m.keys, rawID, m.algs, oidcjwt.IDTokenExpectations{
-			Issuer:   p.cfg.Issuer,
-			ClientID: p.cfg.ClientID,
+			Issuer:      p.cfg.Issuer,
+			IssuerCheck: p.issuers.tokenCheck(),
+			ClientID:    p.cfg.ClientID,
 			Now:      p.cfg.Now(),
 			Skew:     p.cfg.ClockSkew,
 		})

@@ -71,6 +71,14 @@ type OIDCProvider struct {
 	scopes  []string
 	meta    *metadataCache
 	checkFn func(claims map[string]any) error
+
+	// Set by presets with no single issuer (Microsoft's multi-tenant
+	// configs); nil for every other provider, which compares with
+	// cfg.Issuer exactly everywhere.
+	issuers *issuerRule
+	// adjustFn, when set, checks and may rewrite the identity's claims
+	// (numbers decoded as json.Number); an error refuses the sign-in.
+	adjustFn func(claims map[string]any) error
 }
 
 // OIDC returns a provider for any OpenID Connect issuer. It does no network
@@ -204,11 +212,12 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 		return nil, ErrMissingIDToken
 	}
 	claims, err := oidcjwt.VerifyIDToken(ctx, m.keys, rawID, m.algs, oidcjwt.IDTokenExpectations{
-		Issuer:   p.cfg.Issuer,
-		ClientID: p.cfg.ClientID,
-		Nonce:    resp.Nonce,
-		Now:      p.cfg.Now(),
-		Skew:     p.cfg.ClockSkew,
+		Issuer:      p.cfg.Issuer,
+		IssuerCheck: p.issuers.tokenCheck(),
+		ClientID:    p.cfg.ClientID,
+		Nonce:       resp.Nonce,
+		Now:         p.cfg.Now(),
+		Skew:        p.cfg.ClockSkew,
 	})
 	if err != nil {
 		return nil, p.tokenError(err)
@@ -233,6 +242,11 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 			return nil, err
 		}
 	}
+	if p.adjustFn != nil {
+		if merged, err = adjustClaims(merged, p.adjustFn); err != nil {
+			return nil, err
+		}
+	}
 	return &Identity{
 		Issuer:    claims.Issuer,
 		Subject:   claims.Subject,
@@ -246,6 +260,16 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 			Expiry:       expiry,
 		},
 	}, nil
+}
+
+// AcceptsIssuer implements IssuerMatcher: iss is the configured issuer
+// exactly, or, for a Microsoft multi-tenant config, a tenant's issuer that
+// config accepts (see MicrosoftConfig).
+func (p *OIDCProvider) AcceptsIssuer(iss string) bool {
+	if p.issuers != nil {
+		return p.issuers.accepts(iss)
+	}
+	return iss == p.cfg.Issuer
 }
 
 // CheckAuthorizationIss applies the RFC 9207 checks to the iss parameter of
@@ -265,6 +289,10 @@ func (p *OIDCProvider) CheckAuthorizationIss(ctx context.Context, iss string, pr
 // provider that advertises the parameter must send it.
 func (p *OIDCProvider) checkIss(m *loadedMetadata, iss string, present bool) error {
 	switch {
+	case present && p.issuers != nil:
+		if !p.issuers.accepts(iss) {
+			return fmt.Errorf("%w: authorization response iss is not an issuer of this provider", ErrIssuerMismatch)
+		}
 	case present && iss != p.cfg.Issuer:
 		return fmt.Errorf("%w: authorization response iss is not the configured issuer", ErrIssuerMismatch)
 	case !present && m.doc.AuthorizationResponseIssParameterSupported:

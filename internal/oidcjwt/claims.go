@@ -26,6 +26,13 @@ type IDTokenExpectations struct {
 	// Issuer must equal iss exactly: no normalisation, no trailing-slash
 	// tolerance, case-sensitive. Empty rejects every token.
 	Issuer string
+	// IssuerCheck, when set, replaces the exact comparison of iss with
+	// Issuer, for providers with no single issuer (Microsoft Entra ID's
+	// multi-tenant endpoints): it gets the token's iss and all its claims
+	// and returns nil only for an acceptable issuer. go-oidc's own iss
+	// comparison is then skipped (SkipIssuerCheck), so this is the only one;
+	// Issuer must still be non-empty. nil: the exact comparison.
+	IssuerCheck func(iss string, claims map[string]json.RawMessage) error
 	// ClientID: aud must be exactly ClientID or ["ClientID"]; azp, if
 	// present, must equal it. Empty rejects every token.
 	ClientID string
@@ -89,7 +96,11 @@ func ValidateIDToken(payload []byte, e IDTokenExpectations) (*Claims, error) {
 	if c.Issuer, ok = stringClaim(m, "iss"); !ok {
 		return nil, tokenError(ErrIssuer, "iss missing or not a string")
 	}
-	if c.Issuer != e.Issuer {
+	if e.IssuerCheck != nil {
+		if err := e.IssuerCheck(c.Issuer, m); err != nil {
+			return nil, tokenError(ErrIssuer, "iss %q refused: %s", truncate(c.Issuer), err)
+		}
+	} else if c.Issuer != e.Issuer {
 		return nil, tokenError(ErrIssuer, "iss %q is not the expected issuer", truncate(c.Issuer))
 	}
 

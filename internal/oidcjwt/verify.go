@@ -53,7 +53,10 @@ func (c *keySetCall) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 // leeway is a fixed 5 minutes from that clock: nbf up to Now+5m-Skew, which
 // covers ginauth's Now+Skew for any Skew up to 2.5 minutes; with a larger
 // Skew, nbf is tolerated 5m-Skew only (ErrExpired beyond).
-func goVerifier(keys *RemoteKeySet, algs []string, issuer, clientID string, now time.Time, skew time.Duration) (*oidc.IDTokenVerifier, *keySetCall) {
+//
+// skipIssuer turns go-oidc's exact iss comparison off: only for an ID token
+// whose IDTokenExpectations.IssuerCheck then does that work in the post-pass.
+func goVerifier(keys *RemoteKeySet, algs []string, issuer, clientID string, now time.Time, skew time.Duration, skipIssuer bool) (*oidc.IDTokenVerifier, *keySetCall) {
 	call := &keySetCall{keys: keys, algs: algs, goNow: now.Add(-skew)}
 	var supported []string
 	for _, a := range allowList(algs) {
@@ -62,6 +65,7 @@ func goVerifier(keys *RemoteKeySet, algs []string, issuer, clientID string, now 
 	v := oidc.NewVerifier(issuer, call, &oidc.Config{
 		ClientID:             clientID,
 		SupportedSigningAlgs: supported,
+		SkipIssuerCheck:      skipIssuer,
 		Now:                  func() time.Time { return call.goNow },
 	})
 	return v, call
@@ -79,7 +83,7 @@ func VerifyIDToken(ctx context.Context, keys *RemoteKeySet, token string, algs [
 		return nil, err
 	}
 	e.Now, e.Skew = resolveClock(e.Now, e.Skew)
-	v, call := goVerifier(keys, algs, e.Issuer, e.ClientID, e.Now, e.Skew)
+	v, call := goVerifier(keys, algs, e.Issuer, e.ClientID, e.Now, e.Skew, e.IssuerCheck != nil)
 	var claims *Claims
 	post := func(payload []byte) (err error) {
 		claims, err = ValidateIDToken(payload, e)
@@ -103,7 +107,7 @@ func VerifyLogoutToken(ctx context.Context, keys *RemoteKeySet, token string, al
 		return nil, err
 	}
 	e.Now, e.Skew = resolveClock(e.Now, e.Skew)
-	v, call := goVerifier(keys, algs, e.Issuer, e.ClientID, e.Now, e.Skew)
+	v, call := goVerifier(keys, algs, e.Issuer, e.ClientID, e.Now, e.Skew, false)
 	var claims *LogoutClaims
 	post := func(payload []byte) (err error) {
 		if claims, err = ValidateLogoutToken(payload, e); err != nil {
