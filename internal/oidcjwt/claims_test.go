@@ -203,3 +203,32 @@ func TestValidateIDTokenDefaults(t *testing.T) {
 		t.Fatalf("MaxIATAge 1h: %v", err)
 	}
 }
+
+// IssuerCheck replaces the exact iss comparison; it sees the token's claims.
+func TestValidateIDTokenIssuerCheck(t *testing.T) {
+	now := testStart
+	m := claimsAt(now)
+	m["iss"], m["tid"] = "https://other.example/t1", "t1"
+	payload := mustJSON(t, m)
+	exp := expectations(now)
+	if _, err := ValidateIDToken(payload, exp); !errors.Is(err, ErrIssuer) {
+		t.Fatalf("exact comparison: %v", err)
+	}
+	exp.IssuerCheck = func(iss string, claims map[string]json.RawMessage) error {
+		if iss != "https://other.example/"+strings.Trim(string(claims["tid"]), `"`) {
+			return errors.New("no")
+		}
+		return nil
+	}
+	if c, err := ValidateIDToken(payload, exp); err != nil || c.Issuer != "https://other.example/t1" {
+		t.Fatalf("IssuerCheck accepting: %v", err)
+	}
+	m["tid"] = "t2"
+	if _, err := ValidateIDToken(mustJSON(t, m), exp); !errors.Is(err, ErrIssuer) {
+		t.Fatalf("IssuerCheck refusing: %v", err)
+	}
+	exp.Issuer = ""
+	if _, err := ValidateIDToken(payload, exp); !errors.Is(err, ErrIssuer) {
+		t.Fatalf("no issuer configured: %v", err)
+	}
+}
