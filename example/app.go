@@ -52,9 +52,9 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 		list = append(list, p)
 	}
 	if cfg.Microsoft != nil {
-		p, err := providers.OIDC(*cfg.Microsoft)
+		p, err := providers.Microsoft(*cfg.Microsoft)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("MICROSOFT_*: %w", err)
 		}
 		list = append(list, p)
 	}
@@ -120,7 +120,7 @@ func describeProviders(cfg config) []string {
 		names = append(names, "google")
 	}
 	if cfg.Microsoft != nil {
-		names = append(names, cfg.Microsoft.Name)
+		names = append(names, "microsoft")
 	}
 	if cfg.GitHub != nil {
 		names = append(names, "github")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -30,11 +29,11 @@ type config struct {
 
 	RedisURL string // GINAUTH_REDIS_URL: the Redis session store; "": the cookie store
 
-	OIDC      *providers.OIDCConfig   // generic provider "oidc", when configured
-	Google    *providers.GoogleConfig // Google, when configured
-	Microsoft *providers.OIDCConfig   // Microsoft Entra ID (single tenant), when configured
-	GitHub    *providers.GitHubConfig // GitHub (OAuth 2.0, no ID token), when configured
-	Dev       bool                    // mount the development provider "dev"
+	OIDC      *providers.OIDCConfig      // generic provider "oidc", when configured
+	Google    *providers.GoogleConfig    // Google, when configured
+	Microsoft *providers.MicrosoftConfig // Microsoft Entra ID, when configured
+	GitHub    *providers.GitHubConfig    // GitHub (OAuth 2.0, no ID token), when configured
+	Dev       bool                       // mount the development provider "dev"
 
 	// Warnings are logged at start.
 	Warnings []string
@@ -47,10 +46,6 @@ const (
 
 // defaultOIDCScopes are requested (with openid) when OIDC_SCOPES is unset.
 var defaultOIDCScopes = []string{"profile", "email"}
-
-// microsoftTenantPattern is a tenant ID (a GUID). The multi-tenant aliases
-// have no fixed issuer, so exact issuer checks cannot work with them.
-var microsoftTenantPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // parseConfig reads the configuration through getenv (os.Getenv in main).
 // An empty variable counts as unset. It reports every problem it finds, joined
@@ -171,29 +166,11 @@ func parseConfig(getenv func(string) string) (config, error) {
 		cfg.GitHub = &providers.GitHubConfig{ClientID: id, ClientSecret: secret, EnterpriseURL: ghes}
 	}
 
-	// Microsoft Entra ID, single tenant.
-	if id, secret, tenant := env("MICROSOFT_CLIENT_ID"), getenv("MICROSOFT_CLIENT_SECRET"), env("MICROSOFT_TENANT"); id != "" || secret != "" || tenant != "" {
-		if id == "" || secret == "" {
-			fail("MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET must be set together with MICROSOFT_TENANT")
-		}
-		switch strings.ToLower(tenant) {
-		case "":
-			fail("MICROSOFT_TENANT is required: your directory (tenant) ID, a GUID")
-		case "common", "organizations", "consumers":
-			fail("MICROSOFT_TENANT %q is a multi-tenant alias with no fixed issuer, so ID tokens cannot be checked against one; use your directory (tenant) ID, a GUID", tenant)
-		default:
-			if !microsoftTenantPattern.MatchString(tenant) {
-				fail("MICROSOFT_TENANT %q is not a tenant ID (a GUID such as 00000000-0000-0000-0000-000000000000)", tenant)
-			}
-		}
-		cfg.Microsoft = &providers.OIDCConfig{
-			Name:         "microsoft",
-			DisplayName:  "Microsoft",
-			Issuer:       "https://login.microsoftonline.com/" + strings.ToLower(tenant) + "/v2.0",
-			ClientID:     id,
-			ClientSecret: secret,
-			Scopes:       []string{"profile", "email"},
-		}
+	// Microsoft Entra ID: one tenant, or multi-tenant (common, organizations,
+	// consumers) with an optional allow-list of tenant IDs.
+	if id, secret := env("MICROSOFT_CLIENT_ID"), getenv("MICROSOFT_CLIENT_SECRET"); id != "" || secret != "" ||
+		env("MICROSOFT_TENANT") != "" || env("MICROSOFT_ALLOWED_TENANTS") != "" || env("MICROSOFT_AUTHORITY") != "" {
+		cfg.Microsoft = parseMicrosoft(env, id, secret, fail)
 	}
 
 	// The development provider.
@@ -227,6 +204,49 @@ func parseConfig(getenv func(string) string) (config, error) {
 		return config{}, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// parseMicrosoft reads the MICROSOFT_* variables; each mistake names its
+// variable. The rules are those of providers.Microsoft.
+func parseMicrosoft(env func(string) string, id, secret string, fail func(string, ...any)) *providers.MicrosoftConfig {
+	if id == "" || secret == "" {
+		fail("MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET must be set together when any MICROSOFT_* variable is set")
+	}
+	m := &providers.MicrosoftConfig{ClientID: id, ClientSecret: secret, Tenant: strings.ToLower(env("MICROSOFT_TENANT"))}
+	multi := true
+	switch m.Tenant {
+	case "":
+		m.Tenant = providers.MicrosoftCommon
+	case providers.MicrosoftCommon, providers.MicrosoftOrganizations, providers.MicrosoftConsumers:
+	default:
+		multi = false
+		if !providers.IsMicrosoftTenantID(m.Tenant) {
+			fail("MICROSOFT_TENANT %q is not a tenant ID (a GUID such as 00000000-0000-0000-0000-000000000000) nor common, organizations or consumers (domain names are not accepted: use the directory (tenant) ID)", m.Tenant)
+		}
+	}
+	if list := env("MICROSOFT_ALLOWED_TENANTS"); list != "" {
+		for _, t := range strings.Split(list, ",") {
+			t = strings.TrimSpace(t)
+			if t == "" {
+				continue
+			}
+			if !providers.IsMicrosoftTenantID(t) {
+				fail("MICROSOFT_ALLOWED_TENANTS: %q is not a tenant ID (a GUID)", t)
+			}
+			m.AllowedTenants = append(m.AllowedTenants, t)
+		}
+		if !multi || m.Tenant == providers.MicrosoftConsumers {
+			fail("MICROSOFT_ALLOWED_TENANTS needs MICROSOFT_TENANT common or organizations (it is %q)", m.Tenant)
+		}
+	}
+	if a := env("MICROSOFT_AUTHORITY"); a != "" {
+		m.Authority = a
+		probe := providers.MicrosoftConfig{ClientID: "probe", Authority: a}
+		if _, err := providers.Microsoft(probe); err != nil {
+			fail("MICROSOFT_AUTHORITY %q must be an https origin without path, such as %s", a, providers.MicrosoftAuthority)
+		}
+	}
+	return m
 }
 
 // checkBaseURL accepts an absolute http(s) origin. ginauth.New applies the

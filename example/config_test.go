@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -156,8 +158,36 @@ func TestParseConfig(t *testing.T) {
 		}},
 		{"Microsoft", map[string]string{"MICROSOFT_CLIENT_ID": "mid", "MICROSOFT_CLIENT_SECRET": "msecret", "MICROSOFT_TENANT": testTenant}, func(t *testing.T, cfg config) {
 			m := cfg.Microsoft
-			if m == nil || m.Name != "microsoft" || m.ClientID != "mid" || m.ClientSecret != "msecret" ||
-				m.Issuer != "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0" {
+			if m == nil || m.ClientID != "mid" || m.ClientSecret != "msecret" || m.Tenant != strings.ToLower(testTenant) ||
+				m.AllowedTenants != nil || m.Authority != "" || cfg.Dev {
+				t.Errorf("Microsoft = %+v", m)
+			}
+			p, err := providers.Microsoft(*m)
+			if err != nil || p.Name() != "microsoft" || p.Issuer() != "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0" {
+				t.Errorf("provider: %v", err)
+			}
+		}},
+		{"Microsoft multi-tenant by default", map[string]string{"MICROSOFT_CLIENT_ID": "mid", "MICROSOFT_CLIENT_SECRET": "msecret"}, func(t *testing.T, cfg config) {
+			if m := cfg.Microsoft; m == nil || m.Tenant != "common" || m.AllowedTenants != nil {
+				t.Errorf("Microsoft = %+v", m)
+			}
+		}},
+		{"Microsoft allowed tenants and authority", map[string]string{"MICROSOFT_CLIENT_ID": "mid", "MICROSOFT_CLIENT_SECRET": "msecret",
+			"MICROSOFT_TENANT": "Organizations", "MICROSOFT_ALLOWED_TENANTS": " " + testTenant + ", f8cdef31-a31e-4b4a-93e4-5f571e91255a,",
+			"MICROSOFT_AUTHORITY": "https://login.microsoftonline.us"}, func(t *testing.T, cfg config) {
+			m := cfg.Microsoft
+			if m == nil || m.Tenant != "organizations" || len(m.AllowedTenants) != 2 || m.AllowedTenants[0] != testTenant || m.Authority != "https://login.microsoftonline.us" {
+				t.Fatalf("Microsoft = %+v", m)
+			}
+			p, err := providers.Microsoft(*m)
+			if err != nil || p.Issuer() != "https://login.microsoftonline.us/organizations/v2.0" ||
+				!p.AcceptsIssuer("https://login.microsoftonline.us/f8cdef31-a31e-4b4a-93e4-5f571e91255a/v2.0") ||
+				p.AcceptsIssuer("https://login.microsoftonline.us/00000000-0000-0000-0000-000000000001/v2.0") {
+				t.Errorf("provider: %v", err)
+			}
+		}},
+		{"Microsoft consumers", map[string]string{"MICROSOFT_CLIENT_ID": "mid", "MICROSOFT_CLIENT_SECRET": "msecret", "MICROSOFT_TENANT": "consumers"}, func(t *testing.T, cfg config) {
+			if m := cfg.Microsoft; m == nil || m.Tenant != "consumers" {
 				t.Errorf("Microsoft = %+v", m)
 			}
 		}},
@@ -259,12 +289,17 @@ func TestParseConfigErrors(t *testing.T) {
 		{"GitHub Enterprise URL over http", with(nil, "GITHUB_CLIENT_ID", "ghid", "GITHUB_CLIENT_SECRET", "ghsecret", "GITHUB_ENTERPRISE_URL", "http://ghe.example.com"), "GITHUB_ENTERPRISE_URL"},
 		{"GitHub Enterprise URL not absolute", with(nil, "GITHUB_CLIENT_ID", "ghid", "GITHUB_CLIENT_SECRET", "ghsecret", "GITHUB_ENTERPRISE_URL", "ghe.example.com"), "GITHUB_ENTERPRISE_URL"},
 		{"GitHub Enterprise URL with a query", with(nil, "GITHUB_CLIENT_ID", "ghid", "GITHUB_CLIENT_SECRET", "ghsecret", "GITHUB_ENTERPRISE_URL", "https://ghe.example.com/?a=b"), "GITHUB_ENTERPRISE_URL"},
-		{"Microsoft without tenant", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms"), "MICROSOFT_TENANT is required"},
 		{"Microsoft without secret", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_TENANT", testTenant), "MICROSOFT_CLIENT_SECRET"},
-		{"Microsoft common", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms", "MICROSOFT_TENANT", "common"), "no fixed issuer"},
-		{"Microsoft organizations", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms", "MICROSOFT_TENANT", "organizations"), "no fixed issuer"},
-		{"Microsoft consumers", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms", "MICROSOFT_TENANT", "Consumers"), "no fixed issuer"},
-		{"Microsoft domain tenant", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms", "MICROSOFT_TENANT", "contoso.onmicrosoft.com"), "not a tenant ID"},
+		{"Microsoft without ID", with(nil, "MICROSOFT_CLIENT_SECRET", "ms-secret-value"), "MICROSOFT_CLIENT_ID"},
+		{"Microsoft tenant alone", with(nil, "MICROSOFT_TENANT", "common"), "MICROSOFT_CLIENT_ID"},
+		{"Microsoft domain tenant", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms-secret-value", "MICROSOFT_TENANT", "contoso.onmicrosoft.com"), "MICROSOFT_TENANT"},
+		{"Microsoft unknown alias", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms-secret-value", "MICROSOFT_TENANT", "adfs"), "MICROSOFT_TENANT"},
+		{"Microsoft allowed tenant not a GUID", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms-secret-value", "MICROSOFT_ALLOWED_TENANTS", "contoso.com"), "MICROSOFT_ALLOWED_TENANTS"},
+		{"Microsoft allowed tenants with a tenant ID", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms-secret-value", "MICROSOFT_TENANT", testTenant, "MICROSOFT_ALLOWED_TENANTS", testTenant), "MICROSOFT_ALLOWED_TENANTS"},
+		{"Microsoft allowed tenants with consumers", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms-secret-value", "MICROSOFT_TENANT", "consumers", "MICROSOFT_ALLOWED_TENANTS", testTenant), "MICROSOFT_ALLOWED_TENANTS"},
+		{"Microsoft authority over http", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms-secret-value", "MICROSOFT_AUTHORITY", "http://login.microsoftonline.com"), "MICROSOFT_AUTHORITY"},
+		{"Microsoft authority with a path", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms-secret-value", "MICROSOFT_AUTHORITY", "https://login.microsoftonline.com/common"), "MICROSOFT_AUTHORITY"},
+		{"Microsoft authority not a URL", with(nil, "MICROSOFT_CLIENT_ID", "mid", "MICROSOFT_CLIENT_SECRET", "ms-secret-value", "MICROSOFT_AUTHORITY", "login.microsoftonline.us"), "MICROSOFT_AUTHORITY"},
 		{"GINAUTH_DEV=0 without providers", with(nil, "GINAUTH_DEV", "0"), "no provider is configured"},
 		{"bad GINAUTH_DEV", with(nil, "GINAUTH_DEV", "true"), "GINAUTH_DEV must be 0 or 1"},
 		{"release mode without providers", with(nil, "GIN_MODE", "release"), "GIN_MODE=release"},
@@ -367,5 +402,27 @@ func TestHideUserinfo(t *testing.T) {
 	}
 	if got := redactedURL("redis://u:secret@h:1/0"); got != "redis://u:xxxxx@h:1/0" {
 		t.Errorf("redactedURL = %q", got)
+	}
+}
+
+// TestNewAppMicrosoft: the MICROSOFT_* variables build the preset, named
+// microsoft, listed with its sign-in URL (construction does no network I/O).
+func TestNewAppMicrosoft(t *testing.T) {
+	cfg, err := parseConfig(envOf(map[string]string{"MICROSOFT_CLIENT_ID": "mid", "MICROSOFT_CLIENT_SECRET": "msecret",
+		"MICROSOFT_ALLOWED_TENANTS": testTenant}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newApp(cfg, newLogger(&bytes.Buffer{}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/auth/providers", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"microsoft"`) {
+		t.Fatalf("/auth/providers: %d %s", rec.Code, rec.Body.String())
+	}
+	if names := describeProviders(cfg); !slices.Contains(names, "microsoft") {
+		t.Errorf("describeProviders = %v", names)
 	}
 }

@@ -96,8 +96,8 @@ func (p *OIDCProvider) Refresh(ctx context.Context, t Token, issuer, subject str
 			Issuer:      p.cfg.Issuer,
 			IssuerCheck: p.issuers.tokenCheck(),
 			ClientID:    p.cfg.ClientID,
-			Now:      p.cfg.Now(),
-			Skew:     p.cfg.ClockSkew,
+			Now:         p.cfg.Now(),
+			Skew:        p.cfg.ClockSkew,
 		})
 		if err != nil {
 			return Token{}, p.tokenError(err)
