@@ -1,0 +1,11 @@
+package providers
+
+// The GitLab and Apple presets wrap the OIDC provider and keep every one of
+// its capabilities.
+var (
+	_ Refresher               = (*GitLabProvider)(nil)
+	_ Revoker                 = (*GitLabProvider)(nil)
+	_ EndSessioner            = (*GitLabProvider)(nil)
+	_ FormPoster              = (*GitLabProvider)(nil)
+	_ AuthorizationIssChecker = (*GitLabProvider)(nil)
+)
