@@ -9,3 +9,10 @@ var (
 	_ FormPoster              = (*GitLabProvider)(nil)
 	_ AuthorizationIssChecker = (*GitLabProvider)(nil)
 )
+
+var (
+	_ Refresher               = (*AppleProvider)(nil)
+	_ Revoker                 = (*AppleProvider)(nil)
+	_ FormPoster              = (*AppleProvider)(nil)
+	_ AuthorizationIssChecker = (*AppleProvider)(nil)
+)
