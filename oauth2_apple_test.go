@@ -49,6 +49,10 @@ type fakeApple struct {
 	mu      sync.Mutex
 	secrets []string     // client secrets received, in order
 	revoked []url.Values // /revoke forms (client_secret included)
+
+	// noRevocationEndpoint leaves revocation_endpoint out of discovery;
+	// revocation is then served at /auth/revoke, Apple's own path.
+	noRevocationEndpoint bool
 }
 
 func newFakeApple(t *testing.T, pub *ecdsa.PublicKey, now func() time.Time, user ginauthtest.User) *fakeApple {
@@ -74,10 +78,18 @@ func (f *fakeApple) serve(w http.ResponseWriter, r *http.Request) {
 		delete(doc, "userinfo_endpoint")
 		delete(doc, "end_session_endpoint")
 		delete(doc, "revocation_endpoint_auth_methods_supported")
+		f.mu.Lock()
+		if f.noRevocationEndpoint {
+			delete(doc, "revocation_endpoint")
+		}
+		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)
 		return
-	case "/token", "/revoke":
+	case "/token", "/revoke", "/auth/revoke":
+		if r.URL.Path == "/auth/revoke" {
+			r.URL.Path = "/revoke"
+		}
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, "bad form", http.StatusBadRequest)
 			return
@@ -362,5 +374,20 @@ func TestAppleRevokeWithGeneratedSecret(t *testing.T) {
 	}
 	if _, err := verifyAppleSecret(r.fake.pub, f.Get("client_secret"), r.fake.srv.URL, r.clock.Now()); err != nil {
 		t.Errorf("revocation client secret: %v", err)
+	}
+}
+
+func TestAppleRevokeWithoutAdvertisedEndpoint(t *testing.T) {
+	r := newAppleRun(t, appleIDUser, nil)
+	r.fake.mu.Lock()
+	r.fake.noRevocationEndpoint = true
+	r.fake.mu.Unlock()
+	if err := r.apple.Revoke(context.Background(), "access-token-1", "access_token"); err != nil {
+		t.Fatal(err)
+	}
+	r.fake.mu.Lock()
+	defer r.fake.mu.Unlock()
+	if len(r.fake.revoked) != 1 || r.fake.revoked[0].Get("token") != "access-token-1" {
+		t.Fatalf("revocations: %v", r.fake.revoked)
 	}
 }
