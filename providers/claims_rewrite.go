@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -9,7 +10,9 @@ import (
 // Presets use it to normalise what their provider sends.
 func rewriteClaims(id *Identity, f func(claims map[string]any)) error {
 	var claims map[string]any
-	if err := json.Unmarshal(id.Claims, &claims); err != nil || claims == nil {
+	dec := json.NewDecoder(bytes.NewReader(id.Claims))
+	dec.UseNumber() // large integers survive the round trip
+	if err := dec.Decode(&claims); err != nil || claims == nil {
 		return fmt.Errorf("%w: claims are not a JSON object", ErrClaimRejected)
 	}
 	f(claims)
