@@ -4,12 +4,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/providers"
 )
 
 // Limits on untrusted request input to the auth routes.
@@ -75,6 +79,33 @@ func bodyError(err error) error {
 type callbackParams struct {
 	code, state, iss, errCode string
 	issPresent                bool
+	extra                     url.Values // other form_post parameters (providers.AuthResponse.Extra)
+}
+
+// maxExtraParams bounds callbackParams.extra with providers.MaxExtraBytes.
+const maxExtraParams = 16
+
+// extraParams keeps the parameters of a form_post response that are not the
+// protocol's, within the bounds: the rest is dropped, never fatal.
+func extraParams(vals url.Values) url.Values {
+	var out url.Values
+	size := 0
+	for _, k := range slices.Sorted(maps.Keys(vals)) { // deterministic under the bound
+		vs := vals[k]
+		switch k {
+		case "code", "state", "iss", "error", "error_description", "error_uri":
+			continue
+		}
+		if len(vs) != 1 || len(out) >= maxExtraParams || size+len(k)+len(vs[0]) > providers.MaxExtraBytes {
+			continue
+		}
+		if out == nil {
+			out = url.Values{}
+		}
+		size += len(k) + len(vs[0])
+		out.Set(k, vs[0])
+	}
+	return out
 }
 
 // readCallback reads the authorization response from the query (GET) or the
@@ -88,6 +119,7 @@ func readCallback(c *gin.Context) (callbackParams, error) {
 			return p, bodyError(err)
 		}
 		vals = c.Request.PostForm
+		p.extra = extraParams(vals)
 	} else {
 		if len(c.Request.URL.RawQuery) > maxQueryBytes {
 			return p, errTooLarge

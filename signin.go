@@ -164,6 +164,7 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		IssPresent:   params.issPresent,
 		CodeVerifier: f.Verifier,
 		Nonce:        f.Nonce,
+		Extra:        params.extra,
 	})
 	if err != nil {
 		a.callbackFailed(c, name, exchangeErrorCode(err), err)

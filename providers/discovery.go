@@ -247,7 +247,7 @@ func (p *OIDCProvider) discover(ctx context.Context, prev *loadedMetadata) (*loa
 		op:          op,
 		keys:        keys,
 		algs:        algs,
-		authStyle:   authStyle(doc.TokenEndpointAuthMethodsSupported, p.cfg.ClientSecret),
+		authStyle:   p.pickAuthStyle(doc.TokenEndpointAuthMethodsSupported),
 		freshUntil:  fresh,
 		usableUntil: fresh.Add(DiscoveryStaleGrace),
 	}, nil
@@ -256,8 +256,8 @@ func (p *OIDCProvider) discover(ctx context.Context, prev *loadedMetadata) (*loa
 // authStyle picks one client authentication method. It is never "auto
 // detect": x/oauth2 would then retry a failed exchange with the other method,
 // sending the code twice.
-func authStyle(supported []string, secret string) oauth2.AuthStyle {
-	if secret == "" {
+func authStyle(supported []string, hasSecret bool) oauth2.AuthStyle {
+	if !hasSecret {
 		return oauth2.AuthStyleInParams
 	}
 	if len(supported) == 0 || slices.Contains(supported, "client_secret_basic") {

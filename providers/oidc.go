@@ -67,6 +67,7 @@ type OIDCConfig struct {
 // OIDCProvider is a generic OpenID Connect provider.
 type OIDCProvider struct {
 	cfg     OIDCConfig
+	hooks   secretHooks // presets' client secret; see oidc_secret.go
 	client  *http.Client
 	scopes  []string
 	meta    *metadataCache
@@ -155,7 +156,7 @@ func (p *OIDCProvider) Metadata(ctx context.Context) (*Metadata, error) {
 func (p *OIDCProvider) oauth2Config(m *loadedMetadata, redirectURI string) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID:     p.cfg.ClientID,
-		ClientSecret: p.cfg.ClientSecret,
+		ClientSecret: p.clientSecret(),
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   m.doc.AuthorizationEndpoint,
 			TokenURL:  m.doc.TokenEndpoint,

@@ -11,6 +11,7 @@ package providers
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"regexp"
 	"time"
 )
@@ -49,7 +50,18 @@ type AuthResponse struct {
 	IssPresent   bool
 	CodeVerifier string
 	Nonce        string
+
+	// Extra holds the other parameters of a form_post authorization
+	// response (POST callbacks only), one value each, for providers that
+	// send more than the protocol's (Apple's "user"). Untrusted: it is not
+	// covered by any signature. See MaxExtraBytes for its bound.
+	Extra url.Values
 }
+
+// MaxExtraBytes bounds AuthResponse.Extra: at most 16 parameters whose
+// names and values add up to 16 KiB. Parameters beyond the bound, or sent
+// more than once, are left out; they never fail the callback.
+const MaxExtraBytes = 16 << 10
 
 // Identity is a signed-in user as established by a provider.
 type Identity struct {

@@ -31,6 +31,12 @@ func (p *OIDCProvider) Revoke(ctx context.Context, token, hint string) error {
 	if m.doc.RevocationEndpoint == "" {
 		return ErrNoRevocation
 	}
+	return p.revokeAt(ctx, m, m.doc.RevocationEndpoint, token, hint)
+}
+
+// revokeAt posts an RFC 7009 revocation request to endpoint.
+func (p *OIDCProvider) revokeAt(ctx context.Context, m *loadedMetadata, endpoint, token, hint string) error {
+	secret := p.clientSecret()
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
 	form := url.Values{"token": {token}}
@@ -39,17 +45,17 @@ func (p *OIDCProvider) Revoke(ctx context.Context, token, hint string) error {
 	}
 	if m.authStyle == oauth2.AuthStyleInParams {
 		form.Set("client_id", p.cfg.ClientID)
-		if p.cfg.ClientSecret != "" {
-			form.Set("client_secret", p.cfg.ClientSecret)
+		if secret != "" {
+			form.Set("client_secret", secret)
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.doc.RevocationEndpoint, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if m.authStyle == oauth2.AuthStyleInHeader {
-		req.SetBasicAuth(url.QueryEscape(p.cfg.ClientID), url.QueryEscape(p.cfg.ClientSecret))
+		req.SetBasicAuth(url.QueryEscape(p.cfg.ClientID), url.QueryEscape(secret))
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
