@@ -41,8 +41,12 @@ func loadedFromContext(ctx context.Context) *loaded {
 }
 
 // UserFrom returns the signed-in user of a request that went through
-// RequireAuth or LoadSession. It never panics.
+// RequireAuth or LoadSession, or whose bearer token RequireAuth accepted
+// (the User is then built from the token's claims). It never panics.
 func UserFrom(c *gin.Context) (User, bool) {
+	if b := bearerFrom(c); b != nil {
+		return b.User, true
+	}
 	if l := loadedFrom(c); l != nil {
 		return l.User, true
 	}
@@ -50,7 +54,8 @@ func UserFrom(c *gin.Context) (User, bool) {
 }
 
 // SessionFrom returns the session of a request that went through RequireAuth
-// or LoadSession. It never exposes tokens and never panics.
+// or LoadSession. It never exposes tokens and never panics. A bearer request
+// has no session: ok is false (see BearerFrom).
 func SessionFrom(c *gin.Context) (Session, bool) {
 	if l := loadedFrom(c); l != nil {
 		return l.Session, true
@@ -61,6 +66,9 @@ func SessionFrom(c *gin.Context) (Session, bool) {
 // UserFromContext is UserFrom for plain net/http code: it reads the user
 // from a request context that went through RequireAuth or LoadSession.
 func UserFromContext(ctx context.Context) (User, bool) {
+	if b := bearerFromContext(ctx); b != nil {
+		return b.User, true
+	}
 	if l := loadedFromContext(ctx); l != nil {
 		return l.User, true
 	}

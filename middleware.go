@@ -22,13 +22,39 @@ const (
 
 // RequireAuth returns middleware that lets a request through only with a
 // valid session, which handlers then read with UserFrom. A store failure
-// answers 503 and never lets the request through. It panics if mode is not
-// Browser or API (a programming error, caught at start-up).
-func (a *Auth) RequireAuth(mode Mode) gin.HandlerFunc {
+// answers 503 and never lets the request through. With AcceptBearer, an
+// API also accepts bearer access tokens (see AcceptBearer). It panics if
+// mode is not Browser or API, or on an invalid option (a programming error,
+// caught at start-up).
+func (a *Auth) RequireAuth(mode Mode, opts ...RequireOption) gin.HandlerFunc {
 	if mode != Browser && mode != API {
 		panic(fmt.Sprintf("ginauth: RequireAuth: invalid mode %d", mode))
 	}
+	audience := ""
+	for _, o := range opts {
+		switch o := o.(type) {
+		case acceptBearer:
+			if o.audience == "" {
+				panic("ginauth: RequireAuth: AcceptBearer needs an audience")
+			}
+			if mode != API {
+				panic("ginauth: RequireAuth: AcceptBearer needs the API mode")
+			}
+			if audience != "" {
+				panic("ginauth: RequireAuth: AcceptBearer given twice")
+			}
+			audience = o.audience
+		default:
+			panic("ginauth: RequireAuth: nil option")
+		}
+	}
 	return func(c *gin.Context) {
+		if audience != "" {
+			if _, sent := c.Request.Header["Authorization"]; sent {
+				a.serveBearer(c, audience)
+				return
+			}
+		}
 		l, err := a.loadSession(c, true)
 		if err != nil {
 			a.warn.Warn("ginauth: session store failed", "err", err)
@@ -70,6 +96,12 @@ func (a *Auth) AbortUnauthenticated(c *gin.Context) {
 	// after AccessToken ended it.
 	if l := loadedFromContext(c.Request.Context()); l != nil && l.mode != 0 {
 		mode = l.mode
+	}
+	if bearerFrom(c) != nil {
+		c.Header("Cache-Control", "no-store")
+		c.Header("WWW-Authenticate", `Bearer realm="ginauth", error="invalid_token"`)
+		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid_token"})
+		return
 	}
 	a.unauthenticated(c, mode)
 }
@@ -117,6 +149,16 @@ func RequireClaim(name string, values ...string) gin.HandlerFunc {
 		allowed[v] = struct{}{}
 	}
 	return func(c *gin.Context) {
+		if b := bearerFrom(c); b != nil {
+			if !hasClaim(&b.User, name, allowed) {
+				c.Header("Cache-Control", "no-store")
+				c.Header("WWW-Authenticate", `Bearer realm="ginauth", error="insufficient_scope"`)
+				c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": "forbidden"})
+				return
+			}
+			c.Next()
+			return
+		}
 		l := loadedFrom(c)
 		if l == nil {
 			c.Header("Cache-Control", "no-store")

@@ -43,6 +43,9 @@ func (a *Auth) AccessToken(c *gin.Context) (string, error) {
 // AccessTokenWithExpiry is AccessToken that also returns when the access
 // token expires (zero when the provider did not say).
 func (a *Auth) AccessTokenWithExpiry(c *gin.Context) (string, time.Time, error) {
+	if bearerFrom(c) != nil {
+		return "", time.Time{}, ErrBearerRequest
+	}
 	l := loadedFrom(c)
 	if l == nil {
 		var err error

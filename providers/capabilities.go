@@ -1,6 +1,12 @@
 package providers
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/ginauth/ginauth/internal/oidcjwt"
+)
 
 // A Provider may have optional capabilities, each a small interface that
 // ginauth discovers with a type assertion:
@@ -14,6 +20,8 @@ import "context"
 //     authorization responses, error responses included.
 //   - [IssuerMatcher]: accepts users of more than one issuer (Microsoft
 //     Entra ID's multi-tenant configs).
+//   - [AccessTokenVerifier]: verifies JWT access tokens (RFC 9068) for
+//     APIs that accept bearer tokens.
 //
 // A third-party Provider should implement every one that applies: a
 // provider that returns iss in its authorization responses but does not
@@ -54,6 +62,33 @@ type IssuerMatcher interface {
 	AcceptsIssuer(iss string) bool
 }
 
+// AccessTokenVerifier is implemented by providers whose authorization
+// server issues JWT access tokens (RFC 9068) that resource servers verify
+// with the provider's keys. ginauth picks the provider by the token's iss
+// (see TokenIssuer and IssuerMatcher) and calls it for bearer requests.
+type AccessTokenVerifier interface {
+	// VerifyAccessToken verifies token for audience: the signature with
+	// the provider's cached keys and the RFC 9068 rules. Errors wrap
+	// ErrInvalidToken and a specific sentinel (ErrTokenType,
+	// ErrTokenAudience...), or ErrUnavailable when the keys cannot be had.
+	VerifyAccessToken(ctx context.Context, token, audience string) (*AccessToken, error)
+}
+
+// AccessToken is a verified JWT access token.
+type AccessToken struct {
+	Issuer   string
+	Subject  string
+	ClientID string
+	Audience string   // the audience it was verified for
+	Scopes   []string // the scope claim, split on spaces
+	Expiry   time.Time
+	Claims   json.RawMessage // every claim, as verified
+}
+
+// TokenIssuer returns the iss claim of a compact JWT without verifying it,
+// only to choose the provider that will verify the token.
+func TokenIssuer(token string) (string, error) { return oidcjwt.UnverifiedIssuer(token) }
+
 // The OIDC provider has every capability.
 var (
 	_ Refresher               = (*OIDCProvider)(nil)
@@ -63,6 +98,7 @@ var (
 	_ FormPoster              = (*OIDCProvider)(nil)
 	_ AuthorizationIssChecker = (*OIDCProvider)(nil)
 	_ IssuerMatcher           = (*OIDCProvider)(nil)
+	_ AccessTokenVerifier     = (*OIDCProvider)(nil)
 )
 
 // The generic OAuth 2.0 provider (and its presets) refreshes, revokes and,

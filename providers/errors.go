@@ -50,9 +50,12 @@ var (
 	ErrTokenNonce = oidcjwt.ErrNonce
 	// ErrTokenSubject: sub is missing or empty.
 	ErrTokenSubject = oidcjwt.ErrSubject
-	// ErrTokenType: a logout token whose typ is not logout+jwt, or an ID
+	// ErrTokenType: a logout token whose typ is not logout+jwt, an access
+	// token whose typ is not at+jwt, or an ID
 	// token carrying the back-channel logout events claim.
 	ErrTokenType = oidcjwt.ErrTokenType
+	// ErrTokenClientID: an access token without a client_id (RFC 9068 §2.2).
+	ErrTokenClientID = oidcjwt.ErrClientID
 	// ErrTokenHeader: the token's JOSE header uses an extension ginauth does
 	// not implement (any crit, or b64).
 	ErrTokenHeader = oidcjwt.ErrUnsupportedHeader

@@ -263,6 +263,42 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 	}, nil
 }
 
+// VerifyAccessToken implements AccessTokenVerifier: the token's signature
+// with the provider's RemoteKeySet (cached keys, rate-limited refetch, max
+// age) and the ID token algorithm allow-list, then oidcjwt's RFC 9068 rules
+// with the provider's issuer (AcceptsIssuer for multi-tenant configs), clock
+// and skew.
+func (p *OIDCProvider) VerifyAccessToken(ctx context.Context, token, audience string) (*AccessToken, error) {
+	m, err := p.meta.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e := oidcjwt.AccessTokenExpectations{
+		Issuer:   p.cfg.Issuer,
+		Audience: audience,
+		Now:      p.cfg.Now(),
+		Skew:     p.cfg.ClockSkew,
+	}
+	if p.issuers != nil {
+		e.IssuerCheck = p.issuers.accepts
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	c, err := oidcjwt.VerifyAccessToken(ctx, m.keys, token, m.algs, e)
+	if err != nil {
+		return nil, p.tokenError(err)
+	}
+	return &AccessToken{
+		Issuer:   c.Issuer,
+		Subject:  c.Subject,
+		ClientID: c.ClientID,
+		Audience: audience,
+		Scopes:   c.Scopes,
+		Expiry:   c.Expiry,
+		Claims:   c.Raw,
+	}, nil
+}
+
 // AcceptsIssuer implements IssuerMatcher: iss is the configured issuer
 // exactly, or, for a Microsoft multi-tenant config, a tenant's issuer that
 // config accepts (see MicrosoftConfig).

@@ -53,12 +53,16 @@ var (
 	ErrNonce = errors.New("ginauth: token nonce mismatch")
 	// ErrSubject: sub missing, empty or not a string.
 	ErrSubject = errors.New("ginauth: token subject missing")
+	// ErrClientID: an access token's client_id missing, empty or not a
+	// string (RFC 9068 §2.2 requires it).
+	ErrClientID = errors.New("ginauth: token client_id missing")
 	// ErrUnsupportedHeader: the JOSE header uses an extension ginauth does
 	// not implement: any "crit" member (even an empty list, which RFC 7515
 	// §4.1.11 forbids) or a "b64" member (RFC 7797).
 	ErrUnsupportedHeader = errors.New("ginauth: unsupported token header")
 	// ErrTokenType: the token is of another kind than the one expected: a
-	// logout token whose typ is not logout+jwt, or an ID token carrying the
+	// logout token whose typ is not logout+jwt, an access token whose typ is
+	// not at+jwt, or an ID token carrying the
 	// back-channel logout "events" claim.
 	ErrTokenType = errors.New("ginauth: wrong kind of token")
 	// ErrKeysUnavailable: the JWKS could not be fetched and no cached key
