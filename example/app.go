@@ -100,7 +100,11 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 	browser.GET("/me", h.me)
 	browser.GET("/admin", ginauth.RequireClaim("groups", "admin"), h.admin)
 
-	api := r.Group("/api", auth.RequireAuth(ginauth.API))
+	var apiOpts []ginauth.RequireOption
+	if cfg.APIAudience != "" {
+		apiOpts = append(apiOpts, ginauth.AcceptBearer(cfg.APIAudience))
+	}
+	api := r.Group("/api", auth.RequireAuth(ginauth.API, apiOpts...))
 	api.GET("/me", apiMe)
 	api.GET("/token", apiToken(auth.AccessTokenWithExpiry))
 

@@ -29,6 +29,10 @@ type config struct {
 
 	RedisURL string // GINAUTH_REDIS_URL: the Redis session store; "": the cookie store
 
+	// APIAudience (GINAUTH_API_AUDIENCE): when set, /api/* also accepts
+	// bearer access tokens with this audience.
+	APIAudience string
+
 	OIDC      *providers.OIDCConfig      // generic provider "oidc", when configured
 	Google    *providers.GoogleConfig    // Google, when configured
 	Microsoft *providers.MicrosoftConfig // Microsoft Entra ID, when configured
@@ -199,6 +203,9 @@ func parseConfig(getenv func(string) string) (config, error) {
 			cfg.Warnings = append(cfg.Warnings, "the development provider \"dev\" is enabled: anyone can sign in as a test user without a password; never use it in production")
 		}
 	}
+
+	// Bearer access tokens on /api/* (GINAUTH_API_AUDIENCE).
+	cfg.APIAudience = env("GINAUTH_API_AUDIENCE")
 
 	if len(errs) > 0 {
 		return config{}, errors.Join(errs...)

@@ -74,6 +74,23 @@ type meJSON struct {
 // apiMe is API-protected: 401 JSON when signed out.
 func apiMe(c *gin.Context) {
 	u, _ := ginauth.UserFrom(c)
+	if _, bearer := ginauth.BearerFrom(c); bearer {
+		// A bearer token: sub, provider and whatever of name, email and
+		// groups the token carries.
+		body := gin.H{"sub": u.Subject, "provider": u.Provider}
+		if u.Name != "" {
+			body["name"] = u.Name
+		}
+		if u.Email != "" {
+			body["email"] = u.Email
+		}
+		if u.Groups != nil {
+			body["groups"] = u.Groups
+		}
+		c.Header("Cache-Control", "no-store")
+		c.JSON(http.StatusOK, body)
+		return
+	}
 	groups := u.Groups
 	if groups == nil {
 		groups = []string{}
