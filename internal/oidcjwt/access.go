@@ -39,10 +39,10 @@ type AccessClaims struct {
 }
 
 // VerifyAccessToken verifies a JWT access token (RFC 9068): the shape
-// checks, a typ header of at+jwt or application/at+jwt (case-insensitive,
-// required: §4), the signature through keys.Verify with the allow-list algs
-// (so crit and b64 are refused and unknown kids cause at most one
-// rate-limited refetch), then the claims: iss, aud containing the audience,
+// checks, the signature through keys.Verify with the allow-list algs (so
+// crit and b64 are refused and unknown kids cause at most one rate-limited
+// refetch), a typ header of at+jwt or application/at+jwt (case-insensitive,
+// required: §4), then the claims: iss, aud containing the audience,
 // exp (> Now-Skew), nbf if present (<= Now+Skew), iat if present
 // (<= Now+Skew), sub and client_id (non-empty strings, both required by
 // RFC 9068 §2.2), scope a string if present.
@@ -55,11 +55,11 @@ func VerifyAccessToken(ctx context.Context, keys *RemoteKeySet, token string, al
 	if err := checkShape(token, algs); err != nil {
 		return nil, err
 	}
-	if err := checkAccessTokenType(token); err != nil {
-		return nil, err
-	}
 	payload, err := keys.Verify(ctx, token, algs)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkAccessTokenType(token); err != nil {
 		return nil, err
 	}
 	return validateAccessToken(payload, e)
