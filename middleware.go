@@ -152,7 +152,6 @@ func RequireClaim(name string, values ...string) gin.HandlerFunc {
 		if b := bearerFrom(c); b != nil {
 			if !hasClaim(&b.User, name, allowed) {
 				c.Header("Cache-Control", "no-store")
-				c.Header("WWW-Authenticate", `Bearer realm="ginauth", error="insufficient_scope"`)
 				c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": "forbidden"})
 				return
 			}
