@@ -106,6 +106,7 @@ func TestBearerRules(t *testing.T) {
 		{"exp missing", tok(nil, with(valid, "exp", nil)), 401, challengeInvalid, providers.ErrTokenExpired},
 		{"nbf future", tok(nil, with(valid, "nbf", now.Add(2*time.Minute).Unix())), 401, challengeInvalid, providers.ErrTokenExpired},
 		{"iat future", tok(nil, with(valid, "iat", now.Add(2*time.Minute).Unix())), 401, challengeInvalid, providers.ErrTokenIssuedAt},
+		{"iat missing", tok(nil, with(valid, "iat", nil)), 401, challengeInvalid, providers.ErrTokenIssuedAt},
 		{"sub missing", tok(nil, with(valid, "sub", nil)), 401, challengeInvalid, providers.ErrTokenSubject},
 		{"client_id missing", tok(nil, with(valid, "client_id", nil)), 401, challengeInvalid, providers.ErrTokenClientID},
 		{"alg none", tok(map[string]any{"alg": "none"}, valid), 401, challengeInvalid, oidcjwt.ErrAlgorithm},

@@ -43,9 +43,11 @@ type AccessClaims struct {
 // crit and b64 are refused and unknown kids cause at most one rate-limited
 // refetch), a typ header of at+jwt or application/at+jwt (case-insensitive,
 // required: §4), then the claims: iss, aud containing the audience,
-// exp (> Now-Skew), nbf if present (<= Now+Skew), iat if present
-// (<= Now+Skew), sub and client_id (non-empty strings, both required by
-// RFC 9068 §2.2), scope a string if present.
+// exp (> Now-Skew), iat (<= Now+Skew; no maximum age: exp bounds the
+// token), nbf if present (<= Now+Skew), sub and client_id (non-empty
+// strings), scope a string if present. iss, exp, aud, sub, client_id and
+// iat are required (RFC 9068 §2.2); jti, also required there, is not
+// checked: ginauth keeps no record of access tokens to detect a replay.
 //
 // Unlike ID tokens, access tokens do not go through go-oidc's verifier: its
 // audience rule is the client ID's, not a resource server's. Errors wrap
@@ -112,14 +114,12 @@ func validateAccessToken(payload []byte, e AccessTokenExpectations) (*AccessClai
 			return nil, tokenError(ErrExpired, "token not valid yet (nbf)")
 		}
 	}
-	if raw, present := m["iat"]; present {
-		iat, ok := numericDate(raw)
-		if !ok {
-			return nil, tokenError(ErrIssuedAt, "iat not a valid number")
-		}
-		if iat.After(now.Add(skew)) {
-			return nil, tokenError(ErrIssuedAt, "iat in the future")
-		}
+	iat, ok := numericDate(m["iat"])
+	if !ok {
+		return nil, tokenError(ErrIssuedAt, "iat missing or not a valid number")
+	}
+	if iat.After(now.Add(skew)) {
+		return nil, tokenError(ErrIssuedAt, "iat in the future")
 	}
 
 	if c.Subject, ok = stringClaim(m, "sub"); !ok || c.Subject == "" {

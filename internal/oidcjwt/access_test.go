@@ -10,7 +10,7 @@ import (
 func TestValidateAccessTokenClaims(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	e := AccessTokenExpectations{Issuer: "https://op.example", Audience: "api", Now: now}
-	base := `"iss":"https://op.example","sub":"a","client_id":"c","exp":1700000300`
+	base := `"iss":"https://op.example","sub":"a","client_id":"c","exp":1700000300,"iat":1699999990`
 	cases := []struct {
 		name    string
 		payload string
@@ -22,15 +22,16 @@ func TestValidateAccessTokenClaims(t *testing.T) {
 		{"aud list with a number", `{` + base + `,"aud":["api",1]}`, e, ErrAudience},
 		{"aud object", `{` + base + `,"aud":{"api":1}}`, e, ErrAudience},
 		{"scope not a string", `{` + base + `,"aud":"api","scope":["a"]}`, e, ErrMalformed},
-		{"client_id empty", `{"iss":"https://op.example","sub":"a","client_id":"","exp":1700000300,"aud":"api"}`, e, ErrClientID},
+		{"client_id empty", `{"iss":"https://op.example","sub":"a","client_id":"","exp":1700000300,"iat":1699999990,"aud":"api"}`, e, ErrClientID},
+		{"iat missing", `{"iss":"https://op.example","sub":"a","client_id":"c","exp":1700000300,"aud":"api"}`, e, ErrIssuedAt},
 		{"events", `{` + base + `,"aud":"api","events":{}}`, e, ErrTokenType},
 		{"no audience configured", `{` + base + `,"aud":""}`, AccessTokenExpectations{Issuer: "https://op.example", Now: now}, ErrAudience},
 		{"no issuer configured", `{` + base + `,"aud":"api"}`, AccessTokenExpectations{Audience: "api", Now: now}, ErrIssuer},
 		{"issuer check refuses", `{` + base + `,"aud":"api"}`, AccessTokenExpectations{Issuer: "x", IssuerCheck: func(string) bool { return false }, Audience: "api", Now: now}, ErrIssuer},
 		{"issuer check accepts", `{` + base + `,"aud":"api"}`, AccessTokenExpectations{Issuer: "x", IssuerCheck: func(iss string) bool { return iss == "https://op.example" }, Audience: "api", Now: now}, nil},
-		{"iat within skew", `{` + base + `,"aud":"api","iat":1700000030}`, e, nil},
-		{"iat beyond skew", `{` + base + `,"aud":"api","iat":1700000100}`, e, ErrIssuedAt},
-		{"exp within skew", `{"iss":"https://op.example","sub":"a","client_id":"c","exp":1699999970,"aud":"api"}`, e, nil},
+		{"iat within skew", `{"iss":"https://op.example","sub":"a","client_id":"c","exp":1700000300,"aud":"api","iat":1700000030}`, e, nil},
+		{"iat beyond skew", `{"iss":"https://op.example","sub":"a","client_id":"c","exp":1700000300,"aud":"api","iat":1700000100}`, e, ErrIssuedAt},
+		{"exp within skew", `{"iss":"https://op.example","sub":"a","client_id":"c","exp":1699999970,"iat":1699999900,"aud":"api"}`, e, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
