@@ -142,7 +142,8 @@ type Config struct {
 	// receives tokens, codes or secrets. Default slog.Default().
 	Logger *slog.Logger
 	// RenderPage replaces the built-in HTML pages (sign-in, sign-out
-	// confirmation, error, forbidden).
+	// confirmation, error, forbidden, access denied: PageAccessDenied with
+	// Page.Reason).
 	RenderPage func(c *gin.Context, p Page)
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
