@@ -121,6 +121,19 @@ type Config struct {
 	// always allowed; anything else falls back to "/".
 	AllowedRedirectHosts []string
 
+	// SignInHook decides who may sign in; see SignInHook. Default: anyone
+	// the provider signs in.
+	SignInHook SignInHook
+	// AllowedEmails, AllowedEmailDomains and AllowedGroups, when any is
+	// set, admit only users with a verified email address equal to one of
+	// AllowedEmails (case-insensitive), a verified email address in one of
+	// AllowedEmailDomains (exact domain, IDNA-normalised: no subdomains), or
+	// one of AllowedGroups; anyone else gets the 403 access-denied page. They
+	// are checked before SignInHook. See NewAllowList for what is invalid.
+	AllowedEmails       []string
+	AllowedEmailDomains []string
+	AllowedGroups       []string
+
 	// InsecureAllowHTTP accepts a plain-http BaseURL on a non-loopback host.
 	// Cookies are then not Secure. MUST NOT be used in production.
 	InsecureAllowHTTP bool
@@ -129,7 +142,8 @@ type Config struct {
 	// receives tokens, codes or secrets. Default slog.Default().
 	Logger *slog.Logger
 	// RenderPage replaces the built-in HTML pages (sign-in, sign-out
-	// confirmation, error, forbidden).
+	// confirmation, error, forbidden, access denied: PageAccessDenied with
+	// Page.Reason).
 	RenderPage func(c *gin.Context, p Page)
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -154,6 +168,7 @@ type Auth struct {
 	render      func(c *gin.Context, p Page)
 	now         func() time.Time
 	warn        *warnings
+	signInHook  SignInHook // the allow-list and Config.SignInHook; nil: anyone
 }
 
 // sessions is the session side of Auth: it reads, writes, refreshes and
@@ -294,6 +309,13 @@ func (a *Auth) init(cfg Config) error {
 	s.revoked = newRevocations()
 	s.recent = ttlset.New[[32]byte, providers.Token](maxRecent)
 	s.logouts = ttlset.New[string, struct{}](maxLogoutJTIs)
+	var list *AllowList
+	if len(cfg.AllowedEmails)+len(cfg.AllowedEmailDomains)+len(cfg.AllowedGroups) > 0 {
+		if list, err = NewAllowList(cfg.AllowedEmails, cfg.AllowedEmailDomains, cfg.AllowedGroups); err != nil {
+			return err
+		}
+	}
+	a.signInHook = chainHooks(list, cfg.SignInHook)
 	a.sessions = s
 	a.flows = newFlows(flowSeal, a.cookies, a.authPath, a.now)
 	return nil

@@ -352,6 +352,21 @@ func (a *testApp) failedWith(r result, code string) {
 	}
 }
 
+// deniedWith asserts a callback response is the 403 access-denied page
+// (a "who may sign in" refusal), with reason shown when not empty.
+func (a *testApp) deniedWith(r result, reason string) {
+	a.t.Helper()
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "<h1>Access denied</h1>") ||
+		(reason != "" && !strings.Contains(r.body, reason)) {
+		a.t.Fatalf("want the 403 access-denied page (reason %q), got %d %q body %q", reason, r.status, r.location(), r.body)
+	}
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if !strings.Contains(c.Name, "ginauth-flow-") && c.Value != "" && c.MaxAge >= 0 {
+			a.t.Fatalf("refused sign-in set cookie %s", c.Name)
+		}
+	}
+}
+
 func withParam(rawURL, key, value string) string {
 	u, _ := url.Parse(rawURL)
 	q := u.Query()

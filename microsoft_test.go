@@ -237,7 +237,7 @@ func TestMS2_AllowedTenants(t *testing.T) {
 	m.mustSignIn(m.browser())
 
 	m.entra.issue(msTenantB, nil)
-	m.failedWith(m.signIn(m.browser()), "not_allowed")
+	m.deniedWith(m.signIn(m.browser()), "") // 403 since issue 9
 	if err := lastFailure(m.failures); !errors.Is(err, providers.ErrClaimRejected) {
 		t.Errorf("error %v, want ErrClaimRejected", err)
 	}
@@ -374,7 +374,7 @@ func TestMicrosoft_GroupOverage(t *testing.T) {
 
 	strict := newMicrosoftApp(t, msTenantA, providers.MicrosoftConfig{RejectGroupOverage: true})
 	strict.entra.issue(msTenantA, overage)
-	strict.failedWith(strict.signIn(strict.browser()), "not_allowed")
+	strict.deniedWith(strict.signIn(strict.browser()), "") // 403 since issue 9
 	strict.entra.issue(msTenantA, nil)
 	if u := strict.mustSignIn(strict.browser()); len(u.Groups) == 0 {
 		t.Error("groups lost without overage")

@@ -236,7 +236,7 @@ func TestGitHub_OrgsAndTeams(t *testing.T) {
 			mark := a.failMark()
 			r := b.signInWith("github")
 			if !tc.ok {
-				a.failedWith(r, "not_allowed")
+				a.deniedWith(r, "") // 403 since issue 9 (was a redirect to ?error=not_allowed)
 				a.sfReason(mark, providers.ErrClaimRejected)
 				if b.signedIn() {
 					t.Error("outsider signed in")

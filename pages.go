@@ -12,10 +12,11 @@ type PageKind int
 
 // The pages.
 const (
-	PageSignIn    PageKind = iota + 1 // provider list (GET <group>/signin)
-	PageSignOut                       // sign-out confirmation (GET <group>/signout)
-	PageError                         // a failure, with an error code
-	PageForbidden                     // RequireClaim refused a browser request
+	PageSignIn       PageKind = iota + 1 // provider list (GET <group>/signin)
+	PageSignOut                          // sign-out confirmation (GET <group>/signout)
+	PageError                            // a failure, with an error code
+	PageForbidden                        // RequireClaim refused a browser request
+	PageAccessDenied                     // a sign-in was refused (403): allow-list, SignInHook, provider restriction
 )
 
 // Page is what a page renderer gets. Every string is plain text; the
@@ -32,6 +33,9 @@ type Page struct {
 	ErrorCode string // short fixed code, e.g. "access_denied"
 	Message   string // fixed human-readable text for ErrorCode
 	User      *User  // the signed-in user, when there is one
+	// Reason is PageAccessDenied's optional reason, a fixed text from the
+	// SignInHook (at most MaxDenyReasonLen bytes).
+	Reason string
 }
 
 // ProviderInfo describes a provider for pages and the providers route.
@@ -60,6 +64,7 @@ var errorMessages = map[string]string{
 	"unknown_provider":          "No such sign-in provider.",
 	"forbidden":                 "You do not have access to this page.",
 	"bad_request":               "The request was malformed.",
+	"sign_in_unavailable":       "Sign-in could not be completed right now. Please try again.",
 	"busy":                      "Too many sign-ins are in progress. Please try again in a few minutes.",
 }
 
@@ -86,7 +91,7 @@ func (a *Auth) page(c *gin.Context, p Page) {
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{{if eq .Kind 1}}Sign in{{else if eq .Kind 2}}Sign out{{else if eq .Kind 4}}Forbidden{{else}}Error{{end}}</title>
+<title>{{if eq .Kind 1}}Sign in{{else if eq .Kind 2}}Sign out{{else if eq .Kind 4}}Forbidden{{else if eq .Kind 5}}Access denied{{else}}Error{{end}}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}
 button{display:block;width:100%;padding:.7rem;margin:.5rem 0;font-size:1rem;cursor:pointer}
 .error{background:#fde8e8;border:1px solid #f5b5b5;padding:.7rem;border-radius:4px}</style></head><body>
@@ -104,6 +109,7 @@ button{display:block;width:100%;padding:.7rem;margin:.5rem 0;font-size:1rem;curs
 <input type="hidden" name="callbackUrl" value="{{.CallbackURL}}">
 <button type="submit">Sign out</button></form>
 {{else if eq .Kind 4}}<h1>Forbidden</h1><p>{{.Message}}</p>
+{{else if eq .Kind 5}}<h1>Access denied</h1><p class="error" role="alert">{{.Message}}</p>{{if .Reason}}<p>{{.Reason}}</p>{{end}}
 {{else}}<h1>Something went wrong</h1><p class="error" role="alert">{{if .Message}}{{.Message}}{{else}}The request could not be completed.{{end}}</p>
 {{end}}</body></html>
 `))

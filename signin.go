@@ -166,8 +166,18 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		Nonce:        f.Nonce,
 		Extra:        params.extra,
 	})
+	if errors.Is(err, providers.ErrClaimRejected) {
+		// A "who may sign in" refusal by the provider (e.g. GitHub's
+		// AllowedOrgs): the same 403 access-denied answer as SignInHook's.
+		a.warn.Warn("ginauth: sign-in failed", "provider", name, "error_code", "not_allowed", "err", err)
+		a.accessDenied(c, "")
+		return
+	}
 	if err != nil {
 		a.callbackFailed(c, name, exchangeErrorCode(err), err)
+		return
+	}
+	if !a.checkSignIn(c, name, id) {
 		return
 	}
 	if err := a.startSession(c, name, id); err != nil {

@@ -208,13 +208,21 @@ func (s *sessions) revokeSessionID(l *loaded) {
 // best effort: failures are logged (never with the token) and the local
 // sign-out goes on.
 func (s *sessions) revoke(ctx context.Context, l *loaded) {
-	p, ok := s.providers[l.Provider].(providers.Revoker)
-	if !ok {
+	if _, ok := s.providers[l.Provider].(providers.Revoker); !ok {
 		return
 	}
 	tokens, err := s.tokensOf(l)
 	if err != nil {
 		s.warn.Warn("ginauth: session tokens unreadable; nothing revoked", "provider", l.Provider)
+		return
+	}
+	s.revokeTokens(ctx, l.Provider, tokens)
+}
+
+// revokeTokens revokes tokens at the provider, when it can, best effort.
+func (s *sessions) revokeTokens(ctx context.Context, provider string, tokens providers.Token) {
+	p, ok := s.providers[provider].(providers.Revoker)
+	if !ok {
 		return
 	}
 	// Both at once: a provider that is down or slow costs one timeout, not
@@ -233,7 +241,7 @@ func (s *sessions) revoke(ctx context.Context, l *loaded) {
 			err := p.Revoke(ctx, t.value, t.hint)
 			// ErrNoRevocation: nothing to revoke with, not worth a warning.
 			if err != nil && !errors.Is(err, providers.ErrNoRevocation) {
-				s.warn.Warn("ginauth: token revocation failed", "provider", l.Provider, "token_type", t.hint, "err", err)
+				s.warn.Warn("ginauth: token revocation failed", "provider", provider, "token_type", t.hint, "err", err)
 			}
 		}()
 	}

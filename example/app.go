@@ -75,6 +75,9 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 		Store:              st,
 		Logger:             log,
 		RenderPage:         authPageRenderer(cfg.Dev),
+		// Unset: anyone the provider signs in; see parseConfig.
+		AllowedEmailDomains: cfg.AllowedDomains,
+		AllowedEmails:       cfg.AllowedEmails,
 	})
 	if err != nil {
 		return nil, err

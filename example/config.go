@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -32,6 +33,12 @@ type config struct {
 	// APIAudience (GINAUTH_API_AUDIENCE): when set, /api/* also accepts
 	// bearer access tokens with this audience.
 	APIAudience string
+
+	// AllowedDomains and AllowedEmails (GINAUTH_ALLOWED_DOMAINS,
+	// GINAUTH_ALLOWED_EMAILS): when either is set, only users with a
+	// verified email in a domain, or equal to an address, may sign in.
+	AllowedDomains []string
+	AllowedEmails  []string
 
 	OIDC      *providers.OIDCConfig      // generic provider "oidc", when configured
 	Google    *providers.GoogleConfig    // Google, when configured
@@ -104,6 +111,15 @@ func parseConfig(getenv func(string) string) (config, error) {
 			cfg.Warnings = append(cfg.Warnings, "GINAUTH_REDIS_URL is set without GINAUTH_SECRET: sessions kept in Redis cannot be shared with other instances or survive a restart of this one")
 		}
 	}
+
+	cfg.AllowedDomains = parseList("GINAUTH_ALLOWED_DOMAINS", env("GINAUTH_ALLOWED_DOMAINS"), func(d string) error {
+		_, err := ginauth.NewAllowList(nil, []string{d}, nil)
+		return err
+	}, fail)
+	cfg.AllowedEmails = parseList("GINAUTH_ALLOWED_EMAILS", env("GINAUTH_ALLOWED_EMAILS"), func(e string) error {
+		_, err := ginauth.NewAllowList([]string{e}, nil, nil)
+		return err
+	}, fail)
 
 	cfg.SessionMaxAge = parseDuration("GINAUTH_SESSION_MAX_AGE", env("GINAUTH_SESSION_MAX_AGE"), fail)
 	cfg.SessionIdle = parseDuration("GINAUTH_SESSION_IDLE", env("GINAUTH_SESSION_IDLE"), fail)
@@ -324,4 +340,26 @@ func parseDuration(name, v string, fail func(string, ...any)) time.Duration {
 		return 0
 	}
 	return d
+}
+
+// parseList splits a comma-separated variable, trimming spaces; an empty
+// entry or one check refuses is reported with the variable's name.
+func parseList(name, v string, check func(string) error, fail func(string, ...any)) []string {
+	if v == "" {
+		return nil
+	}
+	var list []string
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			fail("%s: empty entry in %q", name, v)
+			continue
+		}
+		if err := check(item); err != nil {
+			fail("%s: %q is not valid: %v", name, item, err)
+			continue
+		}
+		list = append(list, item)
+	}
+	return list
 }

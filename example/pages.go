@@ -174,6 +174,12 @@ func authPageRenderer(dev bool) func(c *gin.Context, p ginauth.Page) {
 			if p.Kind == ginauth.PageForbidden || p.ErrorCode == "forbidden" {
 				data.Title = "Forbidden"
 			}
+			if p.Kind == ginauth.PageAccessDenied {
+				data.Title = "Access denied"
+				if p.Reason != "" {
+					data.Message += " " + p.Reason
+				}
+			}
 			if data.Message == "" {
 				data.Message = "The request could not be completed."
 			}
