@@ -346,7 +346,7 @@ func (p *OAuth2Provider) token(tok *oauth2.Token, sent time.Time) (Token, error)
 		return Token{}, fmt.Errorf("%w: token response without access_token", ErrTokenExchange)
 	}
 	if t := tok.Type(); !strings.EqualFold(t, "bearer") {
-		return Token{}, fmt.Errorf("%w: token_type %q is not bearer", ErrTokenExchange, sanitizeOAuthCode(t))
+		return Token{}, fmt.Errorf("%w: token_type %q is not bearer", ErrTokenExchange, sanitizeCode(t))
 	}
 	out := Token{AccessToken: tok.AccessToken, TokenType: "Bearer", RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}
 	if tok.ExpiresIn > 0 {
@@ -371,7 +371,7 @@ func (p *OAuth2Provider) Exchange(ctx context.Context, resp AuthResponse) (*Iden
 	sent := p.cfg.Now()
 	otok, err := p.oauth2Config(resp.RedirectURI).Exchange(ctx, resp.Code, opts...)
 	if err != nil {
-		return nil, oauth2ExchangeError(err)
+		return nil, exchangeError(err)
 	}
 	tok, err := p.token(otok, sent)
 	if err != nil {
@@ -437,7 +437,7 @@ func (p *OAuth2Provider) Refresh(ctx context.Context, t Token, _, _ string) (Tok
 		if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || slices.Contains(p.cfg.invalidGrantCodes, re.ErrorCode)) {
 			return Token{}, ErrInvalidGrant
 		}
-		return Token{}, oauth2ExchangeError(err)
+		return Token{}, exchangeError(err)
 	}
 	out, err := p.token(otok, sent)
 	if err != nil {
@@ -525,39 +525,3 @@ func userEndpointError(err error) error {
 	return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUserInfo, err)
 }
 
-// oauth2ExchangeError maps a token endpoint failure to the sentinels,
-// keeping the provider's error code but never the response body. A 2xx
-// answer carrying an error field is a failure like any other.
-func oauth2ExchangeError(err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		code := re.ErrorCode
-		if code == "" && re.Response != nil {
-			code = "http " + fmt.Sprint(re.Response.StatusCode)
-		}
-		if re.Response != nil && re.Response.StatusCode >= 500 {
-			return fmt.Errorf("%w: %w: token endpoint answered %s", ErrUnavailable, ErrTokenExchange, sanitizeOAuthCode(code))
-		}
-		return fmt.Errorf("%w: %s", ErrTokenExchange, sanitizeOAuthCode(code))
-	}
-	if errors.Is(err, safehttp.ErrResponseTooLarge) {
-		return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrTokenExchange, safehttp.ErrResponseTooLarge)
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w: token endpoint timed out", ErrUnavailable, ErrTokenExchange)
-	}
-	return fmt.Errorf("%w: %w: token endpoint unreachable or answered garbage", ErrUnavailable, ErrTokenExchange)
-}
-
-// sanitizeOAuthCode keeps a provider-sent code printable and short for logs.
-func sanitizeOAuthCode(code string) string {
-	if len(code) > 64 {
-		code = code[:64]
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e {
-			return '?'
-		}
-		return r
-	}, code)
-}
