@@ -524,4 +524,3 @@ func userEndpointError(err error) error {
 	}
 	return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUserInfo, err)
 }
-
