@@ -167,25 +167,12 @@ func audienceContains(raw json.RawMessage, want string) bool {
 // checkAccessTokenType requires the typ header at+jwt or
 // application/at+jwt, compared case-insensitively (RFC 9068 §4).
 func checkAccessTokenType(token string) error {
-	segment, _, ok := strings.Cut(token, ".")
-	if !ok {
-		return tokenError(ErrMalformed, "not a compact JWS")
-	}
-	hdr, err := decodeHeader(segment)
+	typ, present, err := headerType(token)
 	if err != nil {
 		return err
 	}
-	raw, present := hdr["typ"]
 	if !present {
 		return tokenError(ErrTokenType, "typ missing: not an access token")
-	}
-	typ, ok := jsonString(raw)
-	if !ok {
-		return tokenError(ErrTokenType, "typ not a string")
-	}
-	const prefix = "application/"
-	if len(typ) > len(prefix) && asciiEqualFold(typ[:len(prefix)], prefix) {
-		typ = typ[len(prefix):]
 	}
 	if !asciiEqualFold(typ, "at+jwt") {
 		return tokenError(ErrTokenType, "typ %q is not at+jwt", truncate(typ))

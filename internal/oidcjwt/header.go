@@ -65,32 +65,42 @@ func CheckLogoutTokenType(token string) error {
 	if len(token) > MaxTokenSize {
 		return tokenError(ErrMalformed, "token longer than %d bytes", MaxTokenSize)
 	}
-	segment, _, ok := strings.Cut(token, ".")
-	if !ok {
-		return tokenError(ErrMalformed, "not a compact JWS")
-	}
-	hdr, err := decodeHeader(segment)
-	if err != nil {
+	typ, present, err := headerType(token)
+	if err != nil || !present {
 		return err
 	}
-	raw, present := hdr["typ"]
-	if !present {
-		return nil
-	}
-	if typ, ok := jsonString(raw); !ok || !isLogoutType(typ) {
-		return tokenError(ErrTokenType, "typ %s is neither logout+jwt nor JWT", truncate(string(raw)))
+	if !asciiEqualFold(typ, "logout+jwt") && !asciiEqualFold(typ, "jwt") {
+		return tokenError(ErrTokenType, "typ %q is neither logout+jwt nor JWT", truncate(typ))
 	}
 	return nil
 }
 
-// isLogoutType reports whether typ names the media type
-// application/logout+jwt.
-func isLogoutType(typ string) bool {
+// headerType returns the typ header of a compact JWS without an
+// "application/" prefix (RFC 7515 §4.1.9: the media type may omit it;
+// compare the rest case-insensitively). present is false when there is no
+// typ; a typ that is not a string is an error wrapping ErrTokenType.
+func headerType(token string) (typ string, present bool, err error) {
+	segment, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return "", false, tokenError(ErrMalformed, "not a compact JWS")
+	}
+	hdr, err := decodeHeader(segment)
+	if err != nil {
+		return "", false, err
+	}
+	raw, present := hdr["typ"]
+	if !present {
+		return "", false, nil
+	}
+	typ, ok = jsonString(raw)
+	if !ok {
+		return "", true, tokenError(ErrTokenType, "typ %s is not a string", truncate(string(raw)))
+	}
 	const prefix = "application/"
 	if len(typ) > len(prefix) && asciiEqualFold(typ[:len(prefix)], prefix) {
 		typ = typ[len(prefix):]
 	}
-	return asciiEqualFold(typ, "logout+jwt") || asciiEqualFold(typ, "jwt")
+	return typ, true, nil
 }
 
 // asciiEqualFold is strings.EqualFold for ASCII only: no Unicode folding
