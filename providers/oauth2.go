@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -460,34 +459,7 @@ func (p *OAuth2Provider) Revoke(ctx context.Context, token, hint string) error {
 	if p.cfg.RevocationURL == "" {
 		return ErrNoRevocation
 	}
-	form := url.Values{"token": {token}}
-	if hint != "" {
-		form.Set("token_type_hint", hint)
-	}
-	if p.cfg.ClientAuth == ClientSecretPost {
-		form.Set("client_id", p.cfg.ClientID)
-		if p.cfg.ClientSecret != "" {
-			form.Set("client_secret", p.cfg.ClientSecret)
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.RevocationURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if p.cfg.ClientAuth == ClientSecretBasic {
-		req.SetBasicAuth(url.QueryEscape(p.cfg.ClientID), url.QueryEscape(p.cfg.ClientSecret))
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: revocation: %w", ErrUnavailable, err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%w: revocation answered HTTP %d", ErrUnavailable, resp.StatusCode)
-	}
-	return nil
+	return postRevocation(ctx, p.client, p.cfg.RevocationURL, p.cfg.ClientID, p.cfg.ClientSecret, p.cfg.ClientAuth == ClientSecretPost, token, hint)
 }
 
 // standardUser is the default MapUser: OpenID Connect claim names.

@@ -36,15 +36,22 @@ func (p *OIDCProvider) Revoke(ctx context.Context, token, hint string) error {
 
 // revokeAt posts an RFC 7009 revocation request to endpoint.
 func (p *OIDCProvider) revokeAt(ctx context.Context, m *loadedMetadata, endpoint, token, hint string) error {
-	secret := p.clientSecret()
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
+	return postRevocation(ctx, p.client, endpoint, p.cfg.ClientID, p.clientSecret(), m.authStyle == oauth2.AuthStyleInParams, token, hint)
+}
+
+// postRevocation sends an RFC 7009 revocation request for token to
+// endpoint, with the client credentials in the form (inForm) or as basic
+// auth. Any answer but 200 is a failure wrapping ErrUnavailable (§2.2.1:
+// 503 means the token still exists); the body is discarded unread.
+func postRevocation(ctx context.Context, client *http.Client, endpoint, clientID, secret string, inForm bool, token, hint string) error {
 	form := url.Values{"token": {token}}
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	if m.authStyle == oauth2.AuthStyleInParams {
-		form.Set("client_id", p.cfg.ClientID)
+	if inForm {
+		form.Set("client_id", clientID)
 		if secret != "" {
 			form.Set("client_secret", secret)
 		}
@@ -54,10 +61,10 @@ func (p *OIDCProvider) revokeAt(ctx context.Context, m *loadedMetadata, endpoint
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if m.authStyle == oauth2.AuthStyleInHeader {
-		req.SetBasicAuth(url.QueryEscape(p.cfg.ClientID), url.QueryEscape(secret))
+	if !inForm {
+		req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
 	}
-	resp, err := p.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("%w: revocation: %w", ErrUnavailable, err)
 	}
