@@ -105,14 +105,8 @@ func validateAccessToken(payload []byte, e AccessTokenExpectations) (*AccessClai
 	if !c.Expiry.After(now.Add(-skew)) {
 		return nil, tokenError(ErrExpired, "expired at %s", c.Expiry.UTC().Format(time.RFC3339))
 	}
-	if raw, present := m["nbf"]; present {
-		nbf, ok := numericDate(raw)
-		if !ok {
-			return nil, tokenError(ErrExpired, "nbf not a valid number")
-		}
-		if nbf.After(now.Add(skew)) {
-			return nil, tokenError(ErrExpired, "token not valid yet (nbf)")
-		}
+	if err := checkNotBefore(m, now, skew); err != nil {
+		return nil, err
 	}
 	iat, ok := numericDate(m["iat"])
 	if !ok {

@@ -140,14 +140,8 @@ func ValidateIDToken(payload []byte, e IDTokenExpectations) (*Claims, error) {
 	}
 
 	// nbf
-	if raw, present := m["nbf"]; present {
-		nbf, ok := numericDate(raw)
-		if !ok {
-			return nil, tokenError(ErrExpired, "nbf not a valid number")
-		}
-		if nbf.After(now.Add(skew)) {
-			return nil, tokenError(ErrExpired, "token not valid yet (nbf)")
-		}
+	if err := checkNotBefore(m, now, skew); err != nil {
+		return nil, err
 	}
 
 	// sub
@@ -276,4 +270,21 @@ func numericDate(raw json.RawMessage) (time.Time, bool) {
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)), true
+}
+
+// checkNotBefore refuses a token whose nbf, when present, is not a number
+// or lies beyond now plus skew.
+func checkNotBefore(m map[string]json.RawMessage, now time.Time, skew time.Duration) error {
+	raw, present := m["nbf"]
+	if !present {
+		return nil
+	}
+	nbf, ok := numericDate(raw)
+	if !ok {
+		return tokenError(ErrExpired, "nbf not a valid number")
+	}
+	if nbf.After(now.Add(skew)) {
+		return tokenError(ErrExpired, "token not valid yet (nbf)")
+	}
+	return nil
 }
