@@ -168,7 +168,8 @@ type Auth struct {
 	render      func(c *gin.Context, p Page)
 	now         func() time.Time
 	warn        *warnings
-	signInHook  SignInHook // the allow-list and Config.SignInHook; nil: anyone
+	signInHook  SignInHook   // the allow-list and Config.SignInHook; nil: anyone
+	bearers     *bearerCache // verified bearer tokens, see bearerCacheTTL
 }
 
 // sessions is the session side of Auth: it reads, writes, refreshes and
@@ -316,6 +317,7 @@ func (a *Auth) init(cfg Config) error {
 		}
 	}
 	a.signInHook = chainHooks(list, cfg.SignInHook)
+	a.bearers = newBearerCache()
 	a.sessions = s
 	a.flows = newFlows(flowSeal, a.cookies, a.authPath, a.now)
 	return nil
