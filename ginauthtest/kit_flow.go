@@ -1,0 +1,181 @@
+package ginauthtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// maxKitBody bounds what the kit reads of any response.
+const maxKitBody = 1 << 20
+
+// kitResponse is a response as the kit reads it.
+type kitResponse struct {
+	status   int
+	location string
+	header   http.Header
+	body     string
+}
+
+// do sends req with the kit's client and reads the response.
+func (k *kit) do(req *http.Request) (kitResponse, error) {
+	resp, err := k.client.Do(req)
+	if err != nil {
+		return kitResponse{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxKitBody))
+	if err != nil {
+		return kitResponse{}, fmt.Errorf("%s %s: reading the response: %w", req.Method, req.URL.Redacted(), err)
+	}
+	return kitResponse{status: resp.StatusCode, location: resp.Header.Get("Location"), header: resp.Header, body: string(body)}, nil
+}
+
+func (k *kit) get(rawURL string) (kitResponse, error) {
+	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+	if err != nil {
+		return kitResponse{}, err
+	}
+	return k.do(req)
+}
+
+// postForm posts form to rawURL as a browser submits a form of origin.
+func (k *kit) postForm(rawURL, origin string, form url.Values) (kitResponse, error) {
+	req, err := http.NewRequest(http.MethodPost, rawURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return kitResponse{}, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	if origin == k.origin {
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	} else {
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+	}
+	return k.do(req)
+}
+
+// isRedirect reports whether status sends the browser elsewhere with a GET
+// (or keeps the method: 307, 308, which the flow never uses).
+func isRedirect(status int) bool {
+	return status == http.StatusFound || status == http.StatusSeeOther
+}
+
+// withoutQuery is rawURL without its query: enough to name it in a message
+// without printing state, nonce or code.
+func withoutQuery(rawURL string) string {
+	before, _, _ := strings.Cut(rawURL, "?")
+	return before
+}
+
+// signInAs drives one sign-in flow for subject.
+func (k *kit) signInAs(subject, callbackURL string) error {
+	// 1. The CSRF token, as the app's sign-in page would embed it.
+	r, err := k.get(k.authURL + "/csrf")
+	if err != nil {
+		return err
+	}
+	var csrf struct {
+		Token string `json:"csrfToken"`
+	}
+	if r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &csrf) != nil || csrf.Token == "" {
+		return fmt.Errorf("GET %s/csrf answered %d %s, not a CSRF token", k.authURL, r.status, excerpt(r.body))
+	}
+
+	// 2. The sign-in form: the app must send the browser to this Provider.
+	r, err = k.postForm(k.signIn, k.origin, url.Values{"csrfToken": {csrf.Token}, "callbackUrl": {callbackURL}})
+	if err != nil {
+		return err
+	}
+	if !isRedirect(r.status) || r.location == "" {
+		return fmt.Errorf("POST %s answered %d (Location %q) %s: the sign-in did not start", k.signIn, r.status, withoutQuery(r.location), excerpt(r.body))
+	}
+	authorize := k.p.URL("/authorize")
+	if !strings.HasPrefix(r.location, authorize+"?") {
+		if strings.Contains(r.location, "error=") {
+			return fmt.Errorf("POST %s: the app could not start the sign-in and sent the browser to %s: can it reach this Provider's issuer %s (the provider fetches discovery from it)? Check the app's log", k.signIn, r.location, k.p.issuer)
+		}
+		return fmt.Errorf("provider %q of the app sends the browser to %s, not to this Provider's %s: build it with Issuer op.Issuer(), ClientID op.ClientID() and ClientSecret op.ClientSecret()", k.provider, withoutQuery(r.location), authorize)
+	}
+
+	// 3. The Provider's authorize endpoint, choosing the user as the
+	// picker page would (user) or as a login hint (no picker).
+	authURL, err := url.Parse(r.location)
+	if err != nil {
+		return fmt.Errorf("the app's authorization URL: %w", err)
+	}
+	q := authURL.Query()
+	q.Set("login_hint", subject)
+	q.Set("user", subject)
+	authURL.RawQuery = q.Encode()
+	r, err = k.get(authURL.String())
+	if err != nil {
+		return err
+	}
+	var callback kitResponse
+	switch {
+	case isRedirect(r.status) && r.location != "":
+		if back, err := url.Parse(r.location); err == nil && back.Query().Has("error") {
+			return fmt.Errorf("this Provider answered the authorization request with error=%s (%s)", back.Query().Get("error"), back.Query().Get("error_description"))
+		}
+		callback, err = k.get(r.location)
+	case r.status == http.StatusOK && strings.Contains(r.body, "<form"):
+		// response_mode=form_post: submit the page's form, as its script does.
+		action, fields, ferr := parseFormPost(r.body)
+		if ferr != nil {
+			return fmt.Errorf("this Provider's form_post page: %w", ferr)
+		}
+		if fields.Has("error") {
+			return fmt.Errorf("this Provider answered the authorization request with error=%s (%s)", fields.Get("error"), fields.Get("error_description"))
+		}
+		callback, err = k.postForm(action, k.opOrigin(), fields)
+	default:
+		return fmt.Errorf("this Provider refused the authorization request with %d: %q: check the client ID and that the app's redirect URI (%s/callback/%s) is registered in Options.RedirectURIs", r.status, pageMessage(r.body), k.authURL, k.provider)
+	}
+	if err != nil {
+		return err
+	}
+
+	// 4. The app's callback: it must create the session and redirect (to
+	// the callbackUrl; with a path prefix the app may resolve it, so only
+	// an error code in the target counts as a failure here).
+	if !isRedirect(callback.status) {
+		if callback.status == http.StatusForbidden {
+			return fmt.Errorf("the app refused the sign-in at its callback (403 %q): an allow-list or a sign-in hook does not let %q in", pageMessage(callback.body), subject)
+		}
+		return fmt.Errorf("the app's callback answered %d %s, not a redirect", callback.status, excerpt(pageMessage(callback.body)))
+	}
+	if back, err := url.Parse(callback.location); err == nil && back.Query().Has("error") {
+		return fmt.Errorf("the app's callback refused the sign-in and redirected to %s: check the app's log", callback.location)
+	}
+
+	// 5. The session must be there, and be subject's.
+	r, err = k.get(k.authURL + "/session")
+	if err != nil {
+		return err
+	}
+	var session struct {
+		User struct {
+			Subject string `json:"sub"`
+		} `json:"user"`
+	}
+	if r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &session) != nil {
+		return fmt.Errorf("GET %s/session answered %d %s after the callback redirected to %s", k.authURL, r.status, excerpt(r.body), callback.location)
+	}
+	if session.User.Subject != subject {
+		return fmt.Errorf("after the callback redirected to %s, GET %s/session names subject %q, not %q: no session was created, or its cookie was not kept", callback.location, k.authURL, session.User.Subject, subject)
+	}
+	return nil
+}
+
+// opOrigin is the origin of the Provider's issuer.
+func (k *kit) opOrigin() string {
+	u, err := url.Parse(k.p.issuer)
+	if err != nil {
+		return ""
+	}
+	return origin(u)
+}
