@@ -172,7 +172,6 @@ func (p *Provider) ClientSecret() string { return p.clientSecret }
 // URL returns issuer + path, e.g. p.URL("/token").
 func (p *Provider) URL(path string) string { return p.issuer + path }
 
-
 // ServeHTTP routes a request to the endpoint named by the part of r.URL.Path
 // after the issuer's path.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
