@@ -99,6 +99,10 @@ func (p *Provider) Client(tb TB, app http.Handler, opts ...SignInOption) *http.C
 // SignIn is safe to call concurrently for different subjects.
 func (p *Provider) SignIn(tb TB, app http.Handler, u User, opts ...SignInOption) *http.Client {
 	tb.Helper()
+	if u.Subject == "" {
+		tb.Fatalf("ginauthtest: SignIn: the User has no Subject")
+		return nil
+	}
 	if err := p.SetUser(u); err != nil {
 		tb.Fatalf("ginauthtest: SignIn: %v", err)
 		return nil

@@ -90,13 +90,17 @@ func (k *kit) signInAs(subject, callbackURL string) error {
 	if err != nil {
 		return err
 	}
+	unreachable := fmt.Sprintf("is its provider built with Issuer op.Issuer() (%s), and can the app reach it? The provider fetches discovery from the issuer: start this Provider with Start, or mount it in the app and serve the app; the app's log says more", k.p.issuer)
 	if !isRedirect(r.status) || r.location == "" {
-		return fmt.Errorf("POST %s answered %d (Location %q) %s: the sign-in did not start", k.signIn, r.status, withoutQuery(r.location), excerpt(r.body))
+		if r.status == http.StatusServiceUnavailable {
+			return fmt.Errorf("POST %s answered 503 %s: the app could not start the sign-in: %s", k.signIn, excerpt(pageMessage(r.body)), unreachable)
+		}
+		return fmt.Errorf("POST %s answered %d %s: the sign-in did not start", k.signIn, r.status, excerpt(pageMessage(r.body)))
 	}
 	authorize := k.p.URL("/authorize")
 	if !strings.HasPrefix(r.location, authorize+"?") {
 		if strings.Contains(r.location, "error=") {
-			return fmt.Errorf("POST %s: the app could not start the sign-in and sent the browser to %s: can it reach this Provider's issuer %s (the provider fetches discovery from it)? Check the app's log", k.signIn, r.location, k.p.issuer)
+			return fmt.Errorf("POST %s: the app could not start the sign-in and sent the browser to %s: %s", k.signIn, r.location, unreachable)
 		}
 		return fmt.Errorf("provider %q of the app sends the browser to %s, not to this Provider's %s: build it with Issuer op.Issuer(), ClientID op.ClientID() and ClientSecret op.ClientSecret()", k.provider, withoutQuery(r.location), authorize)
 	}
@@ -149,7 +153,8 @@ func (k *kit) signInAs(subject, callbackURL string) error {
 		return fmt.Errorf("the app's callback answered %d %s, not a redirect", callback.status, excerpt(pageMessage(callback.body)))
 	}
 	if back, err := url.Parse(callback.location); err == nil && back.Query().Has("error") {
-		return fmt.Errorf("the app's callback refused the sign-in and redirected to %s: check the app's log", callback.location)
+		code := back.Query().Get("error")
+		return fmt.Errorf("the app's callback refused the sign-in and redirected to %s: %s; the app's log says more", callback.location, callbackHint(code))
 	}
 
 	// 5. The session must be there, and be subject's.
@@ -178,4 +183,21 @@ func (k *kit) opOrigin() string {
 		return ""
 	}
 	return origin(u)
+}
+
+// callbackHint says what to check for an error code of the app's callback
+// (ginauth's error page codes).
+func callbackHint(code string) string {
+	switch code {
+	case "token_exchange":
+		return "this Provider refused the app's token request: is the provider's ClientSecret op.ClientSecret()?"
+	case "invalid_id_token", "issuer_mismatch":
+		return "the app refused this Provider's answer: is the provider's ClientID op.ClientID(), its Issuer op.Issuer(), its clock (Now) the Provider's, and is a Behavior set?"
+	case "provider_unavailable":
+		return "the app could not reach this Provider's token or keys endpoint"
+	case "not_allowed":
+		return "an allow-list or a sign-in hook of the app refused the user"
+	default:
+		return "error " + code
+	}
 }
