@@ -175,7 +175,7 @@ func (p *Provider) newKit(app http.Handler, cfg kitConfig) (*kit, error) {
 		return nil, fmt.Errorf("the app has no provider named %q (it has %q)", k.provider, names)
 	}
 	signIn, err := url.Parse(k.signIn)
-	suffix := "/signin/" + url.PathEscape(k.provider)
+	suffix := "/signin/" + k.provider
 	if err != nil || !signIn.IsAbs() || !strings.HasSuffix(k.signIn, suffix) {
 		return nil, fmt.Errorf("the app lists %q as the sign-in URL of %q: not an absolute URL ending in %s", k.signIn, k.provider, suffix)
 	}

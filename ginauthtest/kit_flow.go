@@ -92,15 +92,22 @@ func (k *kit) signInAs(subject, callbackURL string) error {
 	}
 	unreachable := fmt.Sprintf("is its provider built with Issuer op.Issuer() (%s), and can the app reach it? The provider fetches discovery from the issuer: start this Provider with Start, or mount it in the app and serve the app; the app's log says more", k.p.issuer)
 	if !isRedirect(r.status) || r.location == "" {
-		if r.status == http.StatusServiceUnavailable {
+		switch r.status {
+		case http.StatusServiceUnavailable:
 			return fmt.Errorf("POST %s answered 503 %s: the app could not start the sign-in: %s", k.signIn, excerpt(pageMessage(r.body)), unreachable)
+		case http.StatusForbidden:
+			return fmt.Errorf("POST %s answered 403 %s: the app refused the sign-in form, which carried the token of GET %s/csrf and Origin %s: a middleware of the app, or a CSRF check that expects another origin?", k.signIn, excerpt(pageMessage(r.body)), k.authURL, k.origin)
 		}
 		return fmt.Errorf("POST %s answered %d %s: the sign-in did not start", k.signIn, r.status, excerpt(pageMessage(r.body)))
 	}
 	authorize := k.p.URL("/authorize")
 	if !strings.HasPrefix(r.location, authorize+"?") {
-		if strings.Contains(r.location, "error=") {
-			return fmt.Errorf("POST %s: the app could not start the sign-in and sent the browser to %s: %s", k.signIn, r.location, unreachable)
+		if back, err := url.Parse(r.location); err == nil && back.Query().Has("error") {
+			hint := unreachable
+			if code := back.Query().Get("error"); code != "provider_unavailable" && code != "sign_in_unavailable" {
+				hint = "error " + code
+			}
+			return fmt.Errorf("POST %s: the app could not start the sign-in and sent the browser to %s: %s", k.signIn, r.location, hint)
 		}
 		return fmt.Errorf("provider %q of the app sends the browser to %s, not to this Provider's %s: build it with Issuer op.Issuer(), ClientID op.ClientID() and ClientSecret op.ClientSecret()", k.provider, withoutQuery(r.location), authorize)
 	}

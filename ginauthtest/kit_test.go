@@ -399,6 +399,20 @@ func TestSignInFailsClearly(t *testing.T) {
 			wants: []string{"refused the authorization request with 400", "unregistered redirect_uri", "https://app.example/auth/callback/dev", "RedirectURIs"},
 		},
 		{
+			name: "sign-in form refused",
+			app: func(t *testing.T, op *ginauthtest.Provider) http.Handler {
+				app := newKitApp(t, op)
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Method == http.MethodPost {
+						http.Error(w, "blocked by a firewall", http.StatusForbidden)
+						return
+					}
+					app.ServeHTTP(w, r)
+				})
+			},
+			wants: []string{`answered 403 "blocked by a firewall"`, "refused the sign-in form", "Origin https://app.example"},
+		},
+		{
 			name: "wrong client secret",
 			app: func(t *testing.T, op *ginauthtest.Provider) http.Handler {
 				return newKitApp(t, op, func(a *kitApp) { a.provider.ClientSecret = "wrong" })
