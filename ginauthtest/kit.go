@@ -18,8 +18,13 @@ type TB interface {
 }
 
 // A SignInOption is a per-call extra of Client and SignIn. The set is
-// closed: only this package makes them.
-type SignInOption func(*kitConfig)
+// closed: only this package makes them (WithAuthPath, WithProvider,
+// WithCallbackURL).
+type SignInOption interface{ applyKit(*kitConfig) }
+
+type kitOption func(*kitConfig)
+
+func (f kitOption) applyKit(c *kitConfig) { f(c) }
 
 type kitConfig struct {
 	authPath    string
@@ -32,24 +37,25 @@ type kitConfig struct {
 const DefaultAuthPath = "/auth"
 
 // WithAuthPath names the path at which the app's router serves the auth
-// routes (the path of the group given to Register, as the router sees it),
-// when it is not DefaultAuthPath.
+// routes, when it is not DefaultAuthPath: the path of the group given to
+// Register, as the router sees it (for an app whose BaseURL carries a path
+// and whose router sees full request paths, with that path first).
 func WithAuthPath(path string) SignInOption {
-	return func(c *kitConfig) { c.authPath = path }
+	return kitOption(func(c *kitConfig) { c.authPath = path })
 }
 
 // WithProvider names the app's provider that signs in with this Provider
 // (its providers.OIDCConfig.Name). It is needed only when the app has more
 // than one provider.
 func WithProvider(name string) SignInOption {
-	return func(c *kitConfig) { c.provider = name }
+	return kitOption(func(c *kitConfig) { c.provider = name })
 }
 
 // WithCallbackURL sets the callbackUrl of the sign-in (default "/"): where
 // the app sends the browser once signed in. Use it when the app refuses
 // "/" (an app under a path prefix takes only callbackUrl values under it).
 func WithCallbackURL(callbackURL string) SignInOption {
-	return func(c *kitConfig) { c.callbackURL = callbackURL }
+	return kitOption(func(c *kitConfig) { c.callbackURL = callbackURL })
 }
 
 // kit is one client of one app, and what was learned about the app.
@@ -123,7 +129,7 @@ func kitOptions(opts []SignInOption) kitConfig {
 	cfg := kitConfig{authPath: DefaultAuthPath, callbackURL: "/"}
 	for _, o := range opts {
 		if o != nil {
-			o(&cfg)
+			o.applyKit(&cfg)
 		}
 	}
 	cfg.authPath = "/" + strings.Trim(cfg.authPath, "/")

@@ -33,7 +33,7 @@ type kitOption func(*kitApp)
 
 // newKitApp builds a Gin app whose provider "dev" signs in with op, with
 // routes that show what a handler sees.
-func newKitApp(t *testing.T, op *ginauthtest.Provider, opts ...kitOption) http.Handler {
+func newKitApp(t testing.TB, op *ginauthtest.Provider, opts ...kitOption) http.Handler {
 	t.Helper()
 	a := &kitApp{
 		cfg: ginauth.Config{
