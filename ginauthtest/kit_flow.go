@@ -102,9 +102,9 @@ func (k *kit) signInAs(subject, callbackURL string) error {
 	}
 	authorize := k.p.URL("/authorize")
 	if !strings.HasPrefix(r.location, authorize+"?") {
-		if back, err := url.Parse(r.location); err == nil && back.Query().Has("error") {
+		if code, ok := k.errorPageCode(r.location); ok {
 			hint := unreachable
-			if code := back.Query().Get("error"); code != "provider_unavailable" && code != "sign_in_unavailable" {
+			if code != "provider_unavailable" && code != "sign_in_unavailable" {
 				hint = "error " + code
 			}
 			return fmt.Errorf("POST %s: the app could not start the sign-in and sent the browser to %s: %s", k.signIn, r.location, hint)
@@ -159,8 +159,7 @@ func (k *kit) signInAs(subject, callbackURL string) error {
 		}
 		return fmt.Errorf("the app's callback answered %d %s, not a redirect", callback.status, excerpt(pageMessage(callback.body)))
 	}
-	if back, err := url.Parse(callback.location); err == nil && back.Query().Has("error") {
-		code := back.Query().Get("error")
+	if code, ok := k.errorPageCode(callback.location); ok {
 		return fmt.Errorf("the app's callback refused the sign-in and redirected to %s: %s; the app's log says more", callback.location, callbackHint(code))
 	}
 
@@ -181,6 +180,21 @@ func (k *kit) signInAs(subject, callbackURL string) error {
 		return fmt.Errorf("after the callback redirected to %s, GET %s/session names subject %q, not %q: no session was created, or its cookie was not kept", callback.location, k.authURL, session.User.Subject, subject)
 	}
 	return nil
+}
+
+// errorPageCode reports whether location is the app's sign-in page with an
+// error code (where ginauth sends a failed sign-in), and the code.
+func (k *kit) errorPageCode(location string) (string, bool) {
+	base, err1 := url.Parse(k.authURL + "/signin")
+	u, err2 := url.Parse(location)
+	if err1 != nil || err2 != nil {
+		return "", false
+	}
+	u = base.ResolveReference(u)
+	if origin(u) != origin(base) || u.Path != base.Path || !u.Query().Has("error") {
+		return "", false
+	}
+	return u.Query().Get("error"), true
 }
 
 // opOrigin is the origin of the Provider's issuer.

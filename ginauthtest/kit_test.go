@@ -374,6 +374,10 @@ func TestSignInFailsClearly(t *testing.T) {
 			opts: []ginauthtest.SignInOption{ginauthtest.WithProvider("dev")},
 		},
 		{
+			name: "a callbackUrl with an error parameter is not a failure",
+			opts: []ginauthtest.SignInOption{ginauthtest.WithCallbackURL("/me?error=none")},
+		},
+		{
 			name:  "unknown provider name",
 			opts:  []ginauthtest.SignInOption{ginauthtest.WithProvider("google")},
 			wants: []string{`no provider named "google"`, `["dev"]`},
