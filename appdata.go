@@ -38,12 +38,12 @@ import (
 // UserID.
 type AppData struct {
 	// UserID is the application's own ID of the user, if it has one.
-	UserID string
+	UserID string `json:"userId,omitempty"`
 	// Roles are the user's roles in the application, as RequireRole checks
 	// them. Their order is kept.
-	Roles []string
+	Roles []string `json:"roles,omitempty"`
 	// Values holds a few small named values.
-	Values map[string]string
+	Values map[string]string `json:"values,omitempty"`
 }
 
 // Limits of AppData.

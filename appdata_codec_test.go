@@ -1,13 +1,21 @@
 package ginauth
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/providers"
 )
 
 // largestAppData is an AppData at every bound at once: MaxAppDataRoles
@@ -272,4 +280,95 @@ func FuzzEncodeAppData(f *testing.F) {
 			t.Fatalf("round trip: got %+v, want %+v", got, in)
 		}
 	})
+}
+
+// TestAppData_SessionTooLarge: app data within its bounds that makes the
+// whole session too large for the cookies fails as any oversized session
+// does: ErrSessionTooLarge from startSession (the callback's
+// session_too_large) and from SetAppData, and no session cookie is set. The
+// session is sized through its claims, which only the core holds.
+func TestAppData_SessionTooLarge(t *testing.T) {
+	prov, err := providers.OIDC(providers.OIDCConfig{Name: "test", Issuer: "https://op.example.com", ClientID: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Config{
+		BaseURL:   "https://app.example.com",
+		Secrets:   [][]byte{[]byte("0123456789abcdef0123456789abcdef-appdata")},
+		Providers: []providers.Provider{prov},
+		Logger:    slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	context := func(cookies ...*http.Cookie) (*gin.Context, *httptest.ResponseRecorder) {
+		rec := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(rec)
+		c.Request = httptest.NewRequest(http.MethodPost, "https://app.example.com/x", nil)
+		for _, ck := range cookies {
+			c.Request.AddCookie(ck)
+		}
+		return c, rec
+	}
+	start := func(claimLen int, data string) ([]*http.Cookie, error) {
+		claims, _ := json.Marshal(map[string]string{"sub": "alice", "blob": strings.Repeat("x", claimLen)})
+		c, rec := context()
+		err := a.startSession(c, "test", &providers.Identity{Issuer: "https://op.example.com", Subject: "alice", Claims: claims,
+			Token: providers.Token{AccessToken: "at"}}, data)
+		var live []*http.Cookie
+		for _, ck := range rec.Result().Cookies() {
+			if ck.MaxAge >= 0 && ck.Value != "" {
+				live = append(live, ck)
+			}
+		}
+		return live, err
+	}
+	// The largest session that fits without app data.
+	lo, hi := 1000, 40_000
+	if _, err := start(lo, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := start(hi, ""); !errors.Is(err, ErrSessionTooLarge) {
+		t.Fatalf("%d bytes of claims fit: %v", hi, err)
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if _, err := start(mid, ""); err == nil {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	big := AppData{UserID: "u", Values: map[string]string{"blob": strings.Repeat("x", MaxAppDataSize-20)}}
+
+	// At sign-in.
+	cookies, err := start(lo, mustEncodeAppData(big))
+	if !errors.Is(err, ErrSessionTooLarge) || len(cookies) != 0 {
+		t.Fatalf("sign-in with app data: %v, cookies %v", err, cookies)
+	}
+
+	// SetAppData on the largest session.
+	cookies, err = start(lo, "")
+	if err != nil || len(cookies) == 0 {
+		t.Fatalf("sign-in: %v", err)
+	}
+	c, rec := context(cookies...)
+	if err := a.SetAppData(c, big); !errors.Is(err, ErrSessionTooLarge) || strings.Count(err.Error(), "ginauth: ") != 1 {
+		t.Fatalf("SetAppData: %v", err)
+	}
+	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
+		t.Fatalf("SetAppData set cookies: %q", got)
+	}
+	c, _ = context(cookies...)
+	if l, err := a.loadSession(c, false); err != nil || l == nil || l.data != "" {
+		t.Fatalf("session after the refused SetAppData: %v, %+v", err, l)
+	}
+	// Small app data fits a slightly smaller session.
+	if cookies, err = start(lo-100, ""); err != nil {
+		t.Fatal(err)
+	}
+	c, rec = context(cookies...)
+	if err := a.SetAppData(c, AppData{Roles: []string{"r"}}); err != nil || len(rec.Header().Values("Set-Cookie")) == 0 {
+		t.Fatalf("small SetAppData: %v", err)
+	}
 }

@@ -107,7 +107,7 @@ func RequireRole(roles ...string) gin.HandlerFunc {
 
 // maxAppDataAttempts bounds SetAppData's retries when other requests keep
 // updating a server-side session at the same moment.
-const maxAppDataAttempts = 3
+const maxAppDataAttempts = 10
 
 // SetAppData replaces the app data of the request's session with d, like
 // Light-Auth's setAuthSession: after a change of the user's roles in the

@@ -174,6 +174,11 @@ func (s *sessions) saveSession(c *gin.Context, l *loaded) error {
 	core := encodeCore(&l.Session)
 	var value string
 	if s.clientSide {
+		value = s.sessionSeal.Seal(core, s.cookies.session.ad)
+		// Checked first: a session that does not fit sets no cookie at all.
+		if !s.cookies.session.fits(value) {
+			return ErrSessionTooLarge
+		}
 		if l.tokensDirty {
 			sealed := s.sealTokens(&l.tokens, l.ID)
 			if err := s.cookies.write(c.Writer, c.Request, &s.cookies.tokens, sealed); err != nil {
@@ -181,7 +186,6 @@ func (s *sessions) saveSession(c *gin.Context, l *loaded) error {
 			}
 			l.sealedTokens, l.tokensDirty = sealed, false
 		}
-		value = s.sessionSeal.Seal(core, s.cookies.session.ad)
 	} else {
 		rec := store.Record{
 			Expiry:   l.ExpiresAt(),
