@@ -17,10 +17,11 @@ import (
 // AppDataFrom or Session.AppData, and RequireRole checks its roles, all
 // without a database call per request.
 //
-// It is sealed with the session in every store: with the cookie store it
-// travels in the session cookie (so keep it small: every request carries
-// it), with a server-side store it is stored with the session. It is never
-// sent to the browser in readable form, nor by GET <group>/session.
+// It is kept with the session in every store, next to the user's profile:
+// with the cookie store sealed in the session cookie (so keep it small:
+// every request carries it, and it counts toward the cookie size limits),
+// with a server-side store in the stored session. It never reaches the
+// browser in readable form, nor GET <group>/session.
 //
 // It is bounded:
 //   - encoded, it takes at most MaxAppDataSize bytes: the lengths of the
