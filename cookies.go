@@ -123,10 +123,10 @@ func (n *cookieNames) setAt(w http.ResponseWriter, name, value, path string, max
 // write writes value as cookie cc, split into chunks when it is too large
 // for one, and clears whatever stale form the request carried.
 func (n *cookieNames) write(w http.ResponseWriter, r *http.Request, cc *chunkedCookie, value string) error {
-	room := maxCookieBytes - len(cc.name) - 3 // name, '=', and a ".N" suffix
-	if len(value) > room*maxChunks {
+	if !cc.fits(value) {
 		return ErrSessionTooLarge
 	}
+	room := cc.room()
 	if len(value) <= room {
 		n.set(w, cc.name, value, 0, http.SameSiteLaxMode)
 		n.clearChunks(w, r, cc, 0)
@@ -145,6 +145,14 @@ func (n *cookieNames) write(w http.ResponseWriter, r *http.Request, cc *chunkedC
 	n.clearChunks(w, r, cc, chunks)
 	return nil
 }
+
+// room is how much of a value one cookie (or one chunk) of cc holds.
+func (cc *chunkedCookie) room() int {
+	return maxCookieBytes - len(cc.name) - 3 // name, '=', and a ".N" suffix
+}
+
+// fits reports whether write can write value as cc.
+func (cc *chunkedCookie) fits(value string) bool { return len(value) <= cc.room()*maxChunks }
 
 // clearSession deletes the session and tokens cookies and every chunk of
 // them the request carried.

@@ -38,6 +38,9 @@ type SignInAttempt struct {
 type SignInDecision struct {
 	deny   bool
 	reason string
+
+	data    string // WithData: the AppData, encoded
+	dataErr error  // WithData: why the AppData was refused
 }
 
 // MaxDenyReasonLen bounds the reason a SignInHook gives; longer reasons are
@@ -87,25 +90,26 @@ func (a *Auth) runSignInHook(ctx context.Context, in SignInAttempt) (d SignInDec
 }
 
 // checkSignIn runs the allow-list and the hook for a validated identity.
-// It reports whether the callback may go on; when not, it has answered.
-func (a *Auth) checkSignIn(c *gin.Context, name string, id *providers.Identity) bool {
+// It reports whether the callback may go on, with the hook's decision;
+// when not, it has answered.
+func (a *Auth) checkSignIn(c *gin.Context, name string, id *providers.Identity) (SignInDecision, bool) {
 	if a.signInHook == nil {
-		return true
+		return Allow(), true
 	}
 	in := SignInAttempt{Provider: name, User: userFromClaims(name, id)}
 	d, err := a.runSignInHook(c.Request.Context(), in)
 	if err == nil && !d.deny {
-		return true
+		return d, a.checkDecisionData(c, name, id, d)
 	}
 	// No session will hold the fresh tokens: revoke them.
 	a.revokeTokens(c.Request.Context(), name, id.Token)
 	if err != nil {
 		a.warn.Warn("ginauth: sign-in hook failed", "provider", name, "err", err)
 		a.respondError(c, http.StatusServiceUnavailable, "sign_in_unavailable")
-		return false
+		return d, false
 	}
 	a.accessDenied(c, d.reason)
-	return false
+	return d, false
 }
 
 // accessDenied answers a refused sign-in with 403: the access-denied page,

@@ -66,6 +66,8 @@ var errorMessages = map[string]string{
 	"bad_request":               "The request was malformed.",
 	"sign_in_unavailable":       "Sign-in could not be completed right now. Please try again.",
 	"busy":                      "Too many sign-ins are in progress. Please try again in a few minutes.",
+	"app_data_too_large":        "This app tried to keep too much about your account in your session, so you were not signed in. Please tell the app's administrators.",
+	"app_data_invalid":          "This app could not set up your session, so you were not signed in. Please tell the app's administrators.",
 }
 
 func messageFor(code string) (string, string) {

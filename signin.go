@@ -177,10 +177,11 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		a.callbackFailed(c, name, exchangeErrorCode(err), err)
 		return
 	}
-	if !a.checkSignIn(c, name, id) {
+	d, ok := a.checkSignIn(c, name, id)
+	if !ok {
 		return
 	}
-	if err := a.startSession(c, name, id); err != nil {
+	if err := a.startSession(c, name, id, d.data); err != nil {
 		code := "session_store_unavailable"
 		if errors.Is(err, ErrSessionTooLarge) {
 			code = "session_too_large"
