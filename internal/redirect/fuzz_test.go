@@ -16,6 +16,8 @@ var fuzzSeeds = []string{
 	"/", "/dashboard?x=1#f", "/a/b?c=%2F", "https://app.example.com/x", "https://api.example.com:443/cb",
 	"https://partner.example.org:8443/cb", "http://localhost:8080/x", "/%252F%252Fevil.com",
 	"/.//evil.com", "https://[::1]:8080/", "/caf%C3%A9",
+	"/app", "/app/", "/app/me?x=1", "/application", "/app/../x", "/app/%2e%2e/x", "/app%2F..%2Fx",
+	"https://app.example.com/app/x", "https://app.example.com/x", "/%61pp/x",
 }
 
 // FuzzResolve checks the safety properties of Resolve for arbitrary input
@@ -37,6 +39,7 @@ func FuzzResolve(f *testing.F) {
 	policies := []policyUnderTest{
 		{mustNew(f, appBase, appAllowed...), appAllowed},
 		{mustNew(f, "http://localhost:8080", "api.example.com", "[::1]:9000"), []string{"api.example.com", "[::1]:9000"}},
+		{mustNew(f, appBase+"/app", appAllowed...), appAllowed},
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		for _, pt := range policies {
