@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/testenv"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -416,3 +420,72 @@ func ExampleConfig_pathPrefix() {
 	// 302 https://example.com/app/auth/signin?callbackUrl=%2Fapp%2Fme
 	// __Secure-app-csrf /app
 }
+
+// TestClientScript_BaseFromItsURL: without window.GINAUTH_BASE_PATH the
+// client talks to the auth routes it was loaded from, so an app under a
+// path prefix needs no inline script (its CSP may forbid one); without a
+// callbackUrl it lets the server pick the default target.
+func TestClientScript_BaseFromItsURL(t *testing.T) {
+	t.Parallel()
+	node := testenv.LookPath(t, "node", "the client script test needs Node.js 20 or later")
+	harness := `
+const fs = require("fs");
+const source = fs.readFileSync(process.argv[2], "utf8").replace(/typeof window !== "undefined" \? window : this/, "window");
+const cases = JSON.parse(process.argv[3]);
+(async () => {
+  const out = {};
+  for (const [name, c] of Object.entries(cases)) {
+    const calls = [];
+    global.window = {
+      location: { href: "https://app.example/app/page", origin: "https://app.example", assign: () => {} },
+      document: c.src === null ? {} : { currentScript: { src: c.src } },
+    };
+    if (c.basePath) window.GINAUTH_BASE_PATH = c.basePath;
+    window.fetch = global.fetch = (url, opts) => {
+      calls.push(url + " " + ((opts && opts.body) || ""));
+      const body = url.endsWith("/csrf") ? { csrfToken: "tok" } : { url: "https://op.example/authorize" };
+      return Promise.resolve({ ok: true, status: 200, json: () => Promise.resolve(body) });
+    };
+    (0, eval)(source);
+    await window.ginauth.signIn("my-op");
+    out[name] = calls;
+  }
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
+`
+	cases := map[string]struct {
+		Src      *string `json:"src"`
+		BasePath string  `json:"basePath,omitempty"`
+		want     string
+	}{
+		"under a prefix":          {Src: ptr("https://app.example/app/auth/client.js?v=0123"), want: "/app/auth"},
+		"relative src":            {Src: ptr("/app/auth/client.js"), want: "/app/auth"},
+		"auth routes at the root": {Src: ptr("https://app.example/client.js"), want: ""},
+		"another origin":          {Src: ptr("https://cdn.example/app/auth/client.js"), want: "/auth"},
+		"another file name":       {Src: ptr("https://app.example/app/auth/bundle.js"), want: "/auth"},
+		"no current script":       {Src: nil, want: "/auth"},
+		"GINAUTH_BASE_PATH wins":  {Src: ptr("https://app.example/app/auth/client.js"), BasePath: "/x/", want: "/x"},
+	}
+	arg, _ := json.Marshal(cases)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "harness.js")
+	if err := os.WriteFile(script, []byte(harness), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(node, script, "client.js", string(arg)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var got map[string][]string
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("output %s: %v", out, err)
+	}
+	for name, tc := range cases {
+		want := []string{tc.want + "/csrf ", tc.want + `/signin/my-op {"callbackUrl":""}`}
+		if strings.Join(got[name], "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: calls %q, want %q", name, got[name], want)
+		}
+	}
+}
+
+func ptr(s string) *string { return &s }
