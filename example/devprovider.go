@@ -52,8 +52,9 @@ func devProvider(baseURL string) (*ginauthtest.Provider, *providers.OIDCProvider
 	return op, rp, nil
 }
 
-// mountDevProvider serves op under devPath. The provider routes on the full
-// request path, which gin.WrapH leaves untouched.
-func mountDevProvider(r *gin.Engine, op *ginauthtest.Provider) {
+// mountDevProvider serves op under devPath, below the app's path prefix
+// (r's path). The provider routes on the full request path, which gin.WrapH
+// leaves untouched.
+func mountDevProvider(r *gin.RouterGroup, op *ginauthtest.Provider) {
 	r.Any(devPath+"/*endpoint", gin.WrapH(op))
 }
