@@ -37,6 +37,20 @@
 // providers, backchannel-logout/:provider (OpenID Connect Back-Channel
 // Logout) and client.js (the browser client: signIn, signOut, getSession).
 //
+// # Apps under a path prefix
+//
+// Behind a reverse proxy that forwards the full path, put the path in
+// BaseURL and mount every route below it:
+//
+//	auth, err := ginauth.New(ginauth.Config{BaseURL: "https://example.com/app", CookieName: "app", ...})
+//	app := r.Group("/app")
+//	auth.Register(app.Group("/auth")) // Config.AuthPath defaults to "/app/auth"
+//
+// Redirect URIs, pages and links keep the prefix; cookies get Path=/app
+// (and __Secure- instead of __Host- with https); callbackUrl values on the
+// app's origin must stay under /app. [Config.CookieName] keeps the cookies of
+// several apps on one host apart.
+//
 // # Tokens
 //
 // [Auth.AccessToken] returns the provider's access token, refreshed first

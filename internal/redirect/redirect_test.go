@@ -506,3 +506,14 @@ func BenchmarkResolveRefused(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkResolvePrefix(b *testing.B) {
+	p := mustNew(b, appBase+"/app", appAllowed...)
+	const in = "/app/dashboard/settings?tab=profile&page=2#billing"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := p.Resolve(in); !ok {
+			b.Fatal("refused")
+		}
+	}
+}
