@@ -149,3 +149,28 @@ func TestValidCookieName(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefix_PageLinks: every page a renderer gets carries the home and
+// auth URLs with the path prefix.
+func TestPrefix_PageLinks(t *testing.T) {
+	for _, tc := range []struct{ baseURL, home, auth string }{
+		{"https://app.example", "https://app.example/", "https://app.example/auth"},
+		{"https://app.example/app/", "https://app.example/app/", "https://app.example/app/auth"},
+	} {
+		var got Page
+		a, err := New(Config{
+			BaseURL:    tc.baseURL,
+			Secrets:    [][]byte{[]byte("0123456789abcdef0123456789abcdef-unit")},
+			Providers:  []providers.Provider{stubProvider{name: "p"}},
+			RenderPage: func(_ *gin.Context, p Page) { got = p },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := gin.CreateTestContext(httptest.NewRecorder())
+		a.page(c, Page{Kind: PageError, ErrorCode: "csrf"})
+		if got.HomeURL != tc.home || got.AuthURL != tc.auth {
+			t.Errorf("%s: HomeURL, AuthURL = %q, %q, want %q, %q", tc.baseURL, got.HomeURL, got.AuthURL, tc.home, tc.auth)
+		}
+	}
+}
