@@ -60,3 +60,41 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNewPrefix checks what New accepts as a base URL's path: either an
+// error, or a plain prefix under which the app's own pages resolve and
+// nothing else on the origin does.
+func FuzzNewPrefix(f *testing.F) {
+	for _, s := range []string{"", "/", "/app", "/app/", "/a/b", "//", "/app//", "/./a", "/a/..", "/a%2Fb", "/a%", "/a;b", "/café", "/~u/._-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		if path != "" && path[0] != '/' {
+			return // the fuzzer varies the path, not the host
+		}
+		p, err := New(appBase+path, nil)
+		if err != nil {
+			return
+		}
+		prefix := p.Prefix()
+		if prefix != "" {
+			if prefix[0] != '/' || strings.HasSuffix(prefix, "/") || strings.Contains(prefix, "//") || len(prefix) > maxPrefixLength {
+				t.Fatalf("New(%q): prefix %q", appBase+path, prefix)
+			}
+			for _, seg := range strings.Split(prefix[1:], "/") {
+				if seg == "." || seg == ".." || strings.Trim(seg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~") != "" {
+					t.Fatalf("New(%q): prefix segment %q", appBase+path, seg)
+				}
+			}
+			if _, ok := p.Resolve("/"); ok {
+				t.Fatalf("New(%q): the origin's root resolves under prefix %q", appBase+path, prefix)
+			}
+		}
+		if p.Default() != appBase+prefix+"/" {
+			t.Fatalf("New(%q): Default %q", appBase+path, p.Default())
+		}
+		if got, ok := p.Resolve(prefix + "/x?y=1"); !ok || got != appBase+prefix+"/x?y=1" {
+			t.Fatalf("New(%q): Resolve of a page under the prefix = %q, %v", appBase+path, got, ok)
+		}
+	})
+}
