@@ -36,6 +36,14 @@ type Page struct {
 	// Reason is PageAccessDenied's optional reason, a fixed text from the
 	// SignInHook (at most MaxDenyReasonLen bytes).
 	Reason string
+
+	// HomeURL is the app's home page, BaseURL's origin and path followed by
+	// "/" ("https://example.com/app/"): the target of "back" links. AuthURL
+	// is the absolute URL of the auth routes, without a trailing slash: the
+	// sign-in page is AuthURL + "/signin", the sign-out page AuthURL +
+	// "/signout". ginauth fills both for every page, so that links keep
+	// BaseURL's path prefix.
+	HomeURL, AuthURL string
 }
 
 // ProviderInfo describes a provider for pages and the providers route.
@@ -85,6 +93,7 @@ func (a *Auth) page(c *gin.Context, p Page) {
 	if p.ErrorCode != "" && p.Message == "" {
 		p.ErrorCode, p.Message = messageFor(p.ErrorCode)
 	}
+	p.HomeURL, p.AuthURL = a.redirects.Default(), a.url("")
 	c.Header("Cache-Control", "no-store")
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")

@@ -16,9 +16,11 @@ import (
 // SignIn starts signing the user in with the named provider, like
 // Light-Auth's signIn(providerName, callbackUrl): it answers with a redirect
 // to the provider (302, or 303 for a POST) and, once the user is back,
-// ginauth redirects to callbackURL. An unacceptable callbackURL falls back to
-// "/". Call it from any handler; when that handler serves a POST, check the
-// request with CheckCSRF first.
+// ginauth redirects to callbackURL. An unacceptable callbackURL (see
+// Config.AllowedRedirectHosts and Config.BaseURL) falls back to BaseURL's
+// path followed by "/": "/", or "/app/" under a path prefix. Call it from
+// any handler; when that handler serves a POST, check the request with
+// CheckCSRF first.
 func (a *Auth) SignIn(c *gin.Context, provider, callbackURL string) error {
 	authURL, err := a.beginSignIn(c, provider, callbackURL)
 	if err != nil {

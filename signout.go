@@ -20,7 +20,8 @@ type SignOut struct {
 	// provider has a revocation endpoint. A failed revocation never stops
 	// the local sign-out.
 	RevokeToken bool
-	// CallbackURL is where the browser goes afterwards; default "/".
+	// CallbackURL is where the browser goes afterwards; default (and
+	// fallback for an unacceptable value) BaseURL's path followed by "/".
 	CallbackURL string
 }
 

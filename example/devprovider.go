@@ -45,9 +45,9 @@ func devProvider(baseURL string) (*ginauthtest.Provider, *providers.OIDCProvider
 	return d.OP, d.Provider, nil
 }
 
-// mountDevProvider serves op at its issuer's path (devPath under
-// GINAUTH_URL's path), which the provider needs untouched.
-func mountDevProvider(r *gin.Engine, op *ginauthtest.Provider) {
-	// op comes from devProvider: its issuer has a path, so this cannot fail.
-	_ = devprovider.MountOP(r, op)
+// mountDevProvider serves op under devPath, below the app's path prefix
+// (r's path). The provider routes on the full request path, which gin.WrapH
+// leaves untouched.
+func mountDevProvider(r *gin.RouterGroup, op *ginauthtest.Provider) {
+	r.Any(devPath+"/*endpoint", gin.WrapH(op))
 }

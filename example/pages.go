@@ -28,7 +28,7 @@ button{padding:.6rem 1rem;margin:.3rem 0;font-size:1rem;cursor:pointer}
 dt{font-weight:600}
 </style></head><body>
 {{if .Dev}}<p class="banner" role="note"><strong>Development provider enabled.</strong> Anyone can sign in as a test user without a password. Never run this in production.</p>{{end}}
-<nav><a href="/">Home</a><a href="/me">Me</a><a href="/admin">Admin</a><a href="/api/me">/api/me</a></nav>
+<nav><a href="{{.Base}}/">Home</a><a href="{{.Base}}/me">Me</a><a href="{{.Base}}/admin">Admin</a><a href="{{.Base}}/api/me">{{.Base}}/api/me</a></nav>
 {{end}}
 
 {{define "foot"}}</body></html>
@@ -89,7 +89,7 @@ dt{font-weight:600}
 
 {{define "message"}}{{template "head" .}}<h1>{{.Title}}</h1>
 <p class="error" role="alert">{{.Message}}</p>
-<p><a href="/">Back to the home page</a></p>
+<p><a href="{{.Base}}/">Back to the home page</a></p>
 {{template "foot"}}{{end}}
 `))
 
@@ -103,7 +103,8 @@ type providerButton struct {
 // pageData is what every page template gets; each page uses a part of it.
 type pageData struct {
 	Title string
-	Dev   bool // show the development-provider banner
+	Dev   bool   // show the development-provider banner
+	Base  string // GINAUTH_URL's path ("" or "/app"): the links' prefix
 
 	User      *ginauth.User
 	ExpiresAt string
@@ -149,10 +150,11 @@ func renderPage(c *gin.Context, status int, name string, data pageData) {
 
 // authPageRenderer renders ginauth's own pages (Config.RenderPage) in the
 // app's layout, so that they carry the same banner.
-func authPageRenderer(dev bool) func(c *gin.Context, p ginauth.Page) {
+func authPageRenderer(dev bool, base string) func(c *gin.Context, p ginauth.Page) {
 	return func(c *gin.Context, p ginauth.Page) {
 		data := pageData{
 			Dev:         dev,
+			Base:        base,
 			User:        p.User,
 			CSRFToken:   p.CSRFToken,
 			CallbackURL: p.CallbackURL,
