@@ -434,8 +434,10 @@ func TestEvents_BlockedCallbackDoesNotHoldRequest(t *testing.T) {
 	const deadline = time.Second
 	release := make(chan struct{})
 	started := make(chan string, 1)
-	t.Cleanup(func() { close(release) }) // the blocked goroutines end before goleak looks
 	l := newLifecycleApp(t, withTokenTTL(testTokenTTL), withConfig(func(c *ginauth.Config) { c.Events = blockingEvents(release, started) }))
+	// Registered after the app's: runs before the server closes, so that
+	// the blocked callbacks (and any handler stuck with them) end.
+	t.Cleanup(func() { close(release) })
 	// Every request of the app gets a 1 s deadline.
 	inner := l.router
 	l.router = gin.New()
