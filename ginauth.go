@@ -172,8 +172,9 @@ type Auth struct {
 	render      func(c *gin.Context, p Page)
 	now         func() time.Time
 	warn        *warnings
-	signInHook  SignInHook // the allow-list and Config.SignInHook; nil: anyone
-	events      Events     // Config.Events
+	signInHook  SignInHook   // the allow-list and Config.SignInHook; nil: anyone
+	bearers     *bearerCache // verified bearer tokens, see bearerCacheTTL
+	events      Events       // Config.Events
 }
 
 // sessions is the session side of Auth: it reads, writes, refreshes and
@@ -321,6 +322,7 @@ func (a *Auth) init(cfg Config) error {
 		}
 	}
 	a.signInHook = chainHooks(list, cfg.SignInHook)
+	a.bearers = newBearerCache()
 	a.events = cfg.Events
 	a.sessions = s
 	a.flows = newFlows(flowSeal, a.cookies, a.authPath, a.now)
