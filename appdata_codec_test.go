@@ -313,7 +313,7 @@ func TestAppData_SessionTooLarge(t *testing.T) {
 	start := func(claimLen int, data string) ([]*http.Cookie, error) {
 		claims, _ := json.Marshal(map[string]string{"sub": "alice", "blob": strings.Repeat("x", claimLen)})
 		c, rec := context()
-		err := a.startSession(c, "test", &providers.Identity{Issuer: "https://op.example.com", Subject: "alice", Claims: claims,
+		_, err := a.startSession(c, "test", &providers.Identity{Issuer: "https://op.example.com", Subject: "alice", Claims: claims,
 			Token: providers.Token{AccessToken: "at"}}, data)
 		var live []*http.Cookie
 		for _, ck := range rec.Result().Cookies() {

@@ -167,6 +167,10 @@ type Config struct {
 	AllowedEmailDomains []string
 	AllowedGroups       []string
 
+	// Events are callbacks for audit logs and metrics (sign-ins, refusals,
+	// sign-outs, refreshes); see Events. Default: none.
+	Events Events
+
 	// InsecureAllowHTTP accepts a plain-http BaseURL on a non-loopback host.
 	// Cookies are then not Secure. MUST NOT be used in production.
 	InsecureAllowHTTP bool
@@ -204,6 +208,7 @@ type Auth struct {
 	warn        *warnings
 	signInHook  SignInHook   // the allow-list and Config.SignInHook; nil: anyone
 	bearers     *bearerCache // verified bearer tokens, see bearerCacheTTL
+	events      Events       // Config.Events
 }
 
 // sessions is the session side of Auth: it reads, writes, refreshes and
@@ -363,6 +368,7 @@ func (a *Auth) init(cfg Config) error {
 	}
 	a.signInHook = chainHooks(list, cfg.SignInHook)
 	a.bearers = newBearerCache()
+	a.events = cfg.Events
 	a.sessions = s
 	a.flows = newFlows(flowSeal, a.cookies, cookieName, a.authPath, a.now)
 	return nil

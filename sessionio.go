@@ -224,8 +224,9 @@ func (s *sessions) saveSession(c *gin.Context, l *loaded) error {
 
 // startSession creates a new session for a signed-in identity: a new ID, a
 // new store token, and any session the browser presented is ended first.
-// data is the encoded AppData the SignInHook attached ("" for none).
-func (s *sessions) startSession(c *gin.Context, provider string, id *providers.Identity, data string) error {
+// data is the encoded AppData the SignInHook attached ("" for none). It
+// returns the new session.
+func (s *sessions) startSession(c *gin.Context, provider string, id *providers.Identity, data string) (*loaded, error) {
 	if old, _ := s.loadSession(c, false); old != nil {
 		// No fixation: the session the browser presented ends, in the
 		// store and, for the cookie store, in this process's revocation
@@ -252,7 +253,10 @@ func (s *sessions) startSession(c *gin.Context, provider string, id *providers.I
 		// cookies would still work, so they go too.
 		s.cookies.clearSession(c.Writer, c.Request)
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 func (s *sessions) deleteStored(ctx context.Context, token []byte) {

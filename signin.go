@@ -172,6 +172,8 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		// A "who may sign in" refusal by the provider (e.g. GitHub's
 		// AllowedOrgs): the same 403 access-denied answer as SignInHook's.
 		a.warn.Warn("ginauth: sign-in failed", "provider", name, "error_code", "not_allowed", "err", err)
+		emit(a, c.Request.Context(), "sign_in_refused", a.events.SignInRefused,
+			SignInRefusedEvent{Time: a.now(), Provider: name, Rule: RefusedByProvider})
 		a.accessDenied(c, "")
 		return
 	}
@@ -179,11 +181,12 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		a.callbackFailed(c, name, exchangeErrorCode(err), err)
 		return
 	}
-	d, ok := a.checkSignIn(c, name, id)
+	decision, ok := a.checkSignIn(c, name, id)
 	if !ok {
 		return
 	}
-	if err := a.startSession(c, name, id, d.data); err != nil {
+	l, err := a.startSession(c, name, id, decision.data)
+	if err != nil {
 		code := "session_store_unavailable"
 		if errors.Is(err, ErrSessionTooLarge) {
 			code = "session_too_large"
@@ -191,6 +194,10 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		a.callbackFailed(c, name, code, err)
 		return
 	}
+	emit(a, c.Request.Context(), "signed_in", a.events.SignedIn, SignedInEvent{
+		Time: a.now(), Provider: name, Issuer: l.User.Issuer, Subject: l.User.Subject,
+		SessionID: l.ID, SID: l.SID, FirstSignIn: decision.first,
+	})
 	target, ok := a.redirects.Resolve(f.Callback)
 	if !ok {
 		target = a.redirects.Default()

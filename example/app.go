@@ -79,6 +79,7 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 		// Unset: anyone the provider signs in; see parseConfig.
 		AllowedEmailDomains: cfg.AllowedDomains,
 		AllowedEmails:       cfg.AllowedEmails,
+		Events:              auditEvents(log), // see events.go
 	})
 	if err != nil {
 		return nil, err
