@@ -6,11 +6,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // CSRF protection is a signed double-submit token bound to the session: the
@@ -91,7 +92,7 @@ func (a *Auth) CheckCSRF(c *gin.Context, token string) error {
 		return err // ErrStoreUnavailable: neither pass nor blame the request
 	}
 	if !a.csrf.verify(token, browserValue, sid) {
-		return fmt.Errorf("%w: missing or invalid token", ErrCSRF)
+		return errfmt.Errorf("%w: missing or invalid token", ErrCSRF)
 	}
 	return nil
 }
@@ -111,10 +112,10 @@ func (a *Auth) checkSameOrigin(r *http.Request) error {
 	req.Method = http.MethodPost
 	_, req.Host, _ = strings.Cut(a.origin, "://")
 	if err := a.crossOrigin.Check(&req); err != nil {
-		return fmt.Errorf("%w: %w", ErrCSRF, err)
+		return errfmt.Errorf("%w: %w", ErrCSRF, err)
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && origin != a.origin {
-		return fmt.Errorf("%w: cross-origin request", ErrCSRF)
+		return errfmt.Errorf("%w: cross-origin request", ErrCSRF)
 	}
 	return nil
 }

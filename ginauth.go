@@ -63,6 +63,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/internal/flight"
 	"github.com/ginauth/ginauth/internal/redirect"
 	"github.com/ginauth/ginauth/internal/seal"
@@ -202,7 +203,7 @@ const maxLogoutJTIs = 100_000
 func New(cfg Config) (*Auth, error) {
 	a := &Auth{}
 	if err := a.init(cfg); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return nil, errfmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return a, nil
 }
@@ -211,30 +212,30 @@ func (a *Auth) init(cfg Config) error {
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" ||
 		base.User != nil || (base.Path != "" && base.Path != "/") || base.RawQuery != "" || base.Fragment != "" {
-		return fmt.Errorf("%w: %q must be an absolute http(s) origin without path, query or user info", ErrInvalidBaseURL, cfg.BaseURL)
+		return errfmt.Errorf("%w: %q must be an absolute http(s) origin without path, query or user info", ErrInvalidBaseURL, cfg.BaseURL)
 	}
 	a.secure = base.Scheme == "https"
 	if !a.secure && !cfg.InsecureAllowHTTP && !providers.IsLoopback(base.Hostname()) {
-		return fmt.Errorf("%w: %q is plain http on a non-loopback host (set InsecureAllowHTTP to allow it, never in production)", ErrInvalidBaseURL, cfg.BaseURL)
+		return errfmt.Errorf("%w: %q is plain http on a non-loopback host (set InsecureAllowHTTP to allow it, never in production)", ErrInvalidBaseURL, cfg.BaseURL)
 	}
 	// The redirect policy checks the base URL more strictly than url.Parse
 	// (an empty "?" or "#", spaces, backslashes); report that as a BaseURL
 	// error, and only then check the allow-list entries.
 	if _, err := redirect.New(cfg.BaseURL, nil); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidBaseURL, err)
+		return errfmt.Errorf("%w: %w", ErrInvalidBaseURL, err)
 	}
 	a.redirects, err = redirect.New(cfg.BaseURL, cfg.AllowedRedirectHosts)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidRedirectHost, err)
+		return errfmt.Errorf("%w: %w", ErrInvalidRedirectHost, err)
 	}
 	a.origin = a.redirects.Origin()
 
 	if len(cfg.Secrets) == 0 {
-		return fmt.Errorf("%w: Secrets is empty", ErrWeakSecret)
+		return errfmt.Errorf("%w: Secrets is empty", ErrWeakSecret)
 	}
 	for i, s := range cfg.Secrets {
 		if len(s) < seal.MinSecretLen {
-			return fmt.Errorf("%w: secret %d has %d bytes", ErrWeakSecret, i, len(s))
+			return errfmt.Errorf("%w: secret %d has %d bytes", ErrWeakSecret, i, len(s))
 		}
 	}
 	s := &sessions{}
@@ -244,7 +245,7 @@ func (a *Auth) init(cfg Config) error {
 		dst     **seal.Sealer
 	}{{"session", &s.sessionSeal}, {"tokens", &s.tokensSeal}, {"logout", &a.logoutSeal}, {"flow", &flowSeal}} {
 		if *k.dst, err = seal.New(cfg.Secrets, k.purpose); err != nil {
-			return fmt.Errorf("%w: %w", ErrWeakSecret, err)
+			return errfmt.Errorf("%w: %w", ErrWeakSecret, err)
 		}
 	}
 	a.csrf = newCSRFSigner(cfg.Secrets)
@@ -259,7 +260,7 @@ func (a *Auth) init(cfg Config) error {
 		a.authPath = "/auth"
 	}
 	if !validAuthPath(a.authPath) {
-		return fmt.Errorf("%w: %q must be \"/\" or start with \"/\", not end with \"/\", and hold only path characters", ErrInvalidAuthPath, cfg.AuthPath)
+		return errfmt.Errorf("%w: %q must be \"/\" or start with \"/\", not end with \"/\", and hold only path characters", ErrInvalidAuthPath, cfg.AuthPath)
 	}
 
 	s.maxAge, s.idle = cfg.SessionMaxAge, cfg.SessionIdleTimeout
@@ -270,10 +271,10 @@ func (a *Auth) init(cfg Config) error {
 		s.idle = min(DefaultSessionIdleTimeout, s.maxAge)
 	}
 	if s.maxAge < MinSessionLifetime || s.maxAge > MaxSessionMaxAge {
-		return fmt.Errorf("%w: SessionMaxAge %v is outside [%v, %v]", ErrInvalidLifetime, s.maxAge, MinSessionLifetime, MaxSessionMaxAge)
+		return errfmt.Errorf("%w: SessionMaxAge %v is outside [%v, %v]", ErrInvalidLifetime, s.maxAge, MinSessionLifetime, MaxSessionMaxAge)
 	}
 	if s.idle < MinSessionLifetime || s.idle > s.maxAge {
-		return fmt.Errorf("%w: SessionIdleTimeout %v is outside [%v, SessionMaxAge]", ErrInvalidLifetime, s.idle, MinSessionLifetime)
+		return errfmt.Errorf("%w: SessionIdleTimeout %v is outside [%v, SessionMaxAge]", ErrInvalidLifetime, s.idle, MinSessionLifetime)
 	}
 	s.touchEach = min(time.Minute, s.idle/4)
 	s.refreshMargin = cfg.RefreshMargin
@@ -281,7 +282,7 @@ func (a *Auth) init(cfg Config) error {
 		s.refreshMargin = DefaultRefreshMargin
 	}
 	if s.refreshMargin < 0 || s.refreshMargin > time.Hour {
-		return fmt.Errorf("%w: RefreshMargin %v is outside [0, 1h]", ErrInvalidLifetime, s.refreshMargin)
+		return errfmt.Errorf("%w: RefreshMargin %v is outside [0, 1h]", ErrInvalidLifetime, s.refreshMargin)
 	}
 	s.lockTTL = 15 * time.Second
 
@@ -301,7 +302,7 @@ func (a *Auth) init(cfg Config) error {
 	a.cookies = newCookieNames(a.secure)
 
 	if cfg.Store != nil && isNilPointer(cfg.Store) {
-		return fmt.Errorf("%w: Store is a nil pointer (leave it nil for cookie sessions)", ErrInvalidStore)
+		return errfmt.Errorf("%w: Store is a nil pointer (leave it nil for cookie sessions)", ErrInvalidStore)
 	}
 	s.store = cfg.Store
 	s.clientSide = s.store == nil
@@ -345,18 +346,18 @@ func (a *Auth) initProviders(list []providers.Provider) error {
 	issuers := make(map[string]string, len(list))
 	for _, p := range list {
 		if p == nil || isNilPointer(p) {
-			return fmt.Errorf("%w: a provider is nil", ErrNoProviders)
+			return errfmt.Errorf("%w: a provider is nil", ErrNoProviders)
 		}
 		name := p.Name()
 		if !providers.ValidName(name) {
-			return fmt.Errorf("%w: %q", ErrInvalidProviderName, name)
+			return errfmt.Errorf("%w: %q", ErrInvalidProviderName, name)
 		}
 		if _, dup := a.providers[name]; dup {
-			return fmt.Errorf("%w: %q", ErrDuplicateProvider, name)
+			return errfmt.Errorf("%w: %q", ErrDuplicateProvider, name)
 		}
 		if iss := p.Issuer(); iss != "" {
 			if other, dup := issuers[iss]; dup {
-				return fmt.Errorf("%w: %q and %q both use %s", ErrSharedIssuer, other, name, iss)
+				return errfmt.Errorf("%w: %q and %q both use %s", ErrSharedIssuer, other, name, iss)
 			}
 			issuers[iss] = name
 		}

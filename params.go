@@ -3,7 +3,6 @@ package ginauth
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"mime"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -72,7 +72,7 @@ func bodyError(err error) error {
 	if errors.As(err, &mbe) {
 		return errTooLarge
 	}
-	return fmt.Errorf("%w: %w", ErrInvalidCallback, err)
+	return errfmt.Errorf("%w: %w", ErrInvalidCallback, err)
 }
 
 // callbackParams are the parameters of an authorization response.
@@ -126,7 +126,7 @@ func readCallback(c *gin.Context) (callbackParams, error) {
 		}
 		var err error
 		if vals, err = url.ParseQuery(c.Request.URL.RawQuery); err != nil {
-			return p, fmt.Errorf("%w: %w", ErrInvalidCallback, err)
+			return p, errfmt.Errorf("%w: %w", ErrInvalidCallback, err)
 		}
 	}
 	get := func(name string, limit int) (string, bool, error) {
@@ -135,7 +135,7 @@ func readCallback(c *gin.Context) (callbackParams, error) {
 		case !ok:
 			return "", false, nil
 		case len(vs) != 1:
-			return "", true, fmt.Errorf("%w: %s appears %d times", ErrInvalidCallback, name, len(vs))
+			return "", true, errfmt.Errorf("%w: %s appears %d times", ErrInvalidCallback, name, len(vs))
 		case len(vs[0]) > limit:
 			return "", true, errTooLarge
 		}

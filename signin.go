@@ -2,7 +2,6 @@ package ginauth
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/oauth2"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -33,7 +33,7 @@ func (a *Auth) SignIn(c *gin.Context, provider, callbackURL string) error {
 func (a *Auth) beginSignIn(c *gin.Context, name, callbackURL string) (string, error) {
 	p, ok := a.providers[name]
 	if !ok {
-		return "", fmt.Errorf("%w: %q", ErrUnknownProvider, name)
+		return "", errfmt.Errorf("%w: %q", ErrUnknownProvider, name)
 	}
 	target, _ := a.redirects.Resolve(callbackURL) // at most maxLength of input
 	if len(target) > maxCallbackURLBytes {

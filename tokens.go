@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/providers"
 	"github.com/ginauth/ginauth/store"
 )
@@ -59,7 +59,7 @@ func (a *Auth) AccessTokenWithExpiry(c *gin.Context) (string, time.Time, error) 
 	tok, err := a.tokensOf(l)
 	if err != nil {
 		a.endLoaded(c, l)
-		return "", time.Time{}, fmt.Errorf("%w: session tokens unreadable", ErrSessionEnded)
+		return "", time.Time{}, errfmt.Errorf("%w: session tokens unreadable", ErrSessionEnded)
 	}
 	if a.fresh(tok) {
 		return tok.AccessToken, tok.Expiry, nil
@@ -73,7 +73,7 @@ func (a *Auth) AccessTokenWithExpiry(c *gin.Context) (string, time.Time, error) 
 		errors.Is(err, providers.ErrInvalidToken) && !errors.Is(err, providers.ErrUnavailable):
 		a.warn.Warn("ginauth: refresh refused; session ended", "provider", l.Provider, "err", err)
 		a.endLoaded(c, l)
-		return "", time.Time{}, fmt.Errorf("%w: %w", ErrSessionEnded, err)
+		return "", time.Time{}, errfmt.Errorf("%w: %w", ErrSessionEnded, err)
 	case err != nil:
 		a.warn.Warn("ginauth: refresh failed; session kept", "provider", l.Provider, "err", err)
 		return "", time.Time{}, err
@@ -82,7 +82,7 @@ func (a *Auth) AccessTokenWithExpiry(c *gin.Context) (string, time.Time, error) 
 		l.setTokens(fresh)
 		if err := a.saveSession(c, l); err != nil {
 			if errors.Is(err, errSessionGone) {
-				return "", time.Time{}, fmt.Errorf("%w: %w", ErrSessionEnded, err)
+				return "", time.Time{}, errfmt.Errorf("%w: %w", ErrSessionEnded, err)
 			}
 			return "", time.Time{}, err
 		}
@@ -121,7 +121,7 @@ func (s *sessions) refreshed(ctx context.Context, l *loaded, tok providers.Token
 			unlock, err := lk.Lock(lockCtx, l.token, s.lockTTL)
 			cancel()
 			if err != nil {
-				return providers.Token{}, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+				return providers.Token{}, errfmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 			}
 			defer unlock()
 			// Another instance may have refreshed while we waited.
@@ -162,7 +162,7 @@ func (s *sessions) storeTokens(ctx context.Context, l *loaded, t providers.Token
 		return errSessionGone
 	}
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+		return errfmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	return nil
 }
@@ -171,7 +171,7 @@ func (s *sessions) storeTokens(ctx context.Context, l *loaded, t providers.Token
 func (s *sessions) storedTokens(ctx context.Context, l *loaded) (providers.Token, error) {
 	data, found, err := s.store.Load(ctx, l.token)
 	if err != nil {
-		return providers.Token{}, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+		return providers.Token{}, errfmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	if !found {
 		return providers.Token{}, errSessionGone

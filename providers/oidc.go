@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/internal/oidcjwt"
 	"github.com/ginauth/ginauth/internal/safehttp"
 )
@@ -87,26 +88,26 @@ type OIDCProvider struct {
 // retried after failures.
 func OIDC(cfg OIDCConfig) (*OIDCProvider, error) {
 	if !ValidName(cfg.Name) {
-		return nil, fmt.Errorf("%w: name %q must match [a-z0-9][a-z0-9-]{0,31}", ErrInvalidConfig, cfg.Name)
+		return nil, errfmt.Errorf("%w: name %q must match [a-z0-9][a-z0-9-]{0,31}", ErrInvalidConfig, cfg.Name)
 	}
 	if err := CheckIssuerURL(cfg.Issuer); err != nil {
-		return nil, fmt.Errorf("%w: provider %s: %w", ErrInvalidConfig, cfg.Name, err)
+		return nil, errfmt.Errorf("%w: provider %s: %w", ErrInvalidConfig, cfg.Name, err)
 	}
 	if cfg.ClientID == "" {
-		return nil, fmt.Errorf("%w: provider %s: ClientID is empty", ErrInvalidConfig, cfg.Name)
+		return nil, errfmt.Errorf("%w: provider %s: ClientID is empty", ErrInvalidConfig, cfg.Name)
 	}
 	for _, alg := range cfg.SigningAlgs {
 		if !allowedAlg(alg) {
-			return nil, fmt.Errorf("%w: provider %s: signing algorithm %q is not allowed", ErrInvalidConfig, cfg.Name, alg)
+			return nil, errfmt.Errorf("%w: provider %s: signing algorithm %q is not allowed", ErrInvalidConfig, cfg.Name, alg)
 		}
 	}
 	if cfg.Timeout < 0 || cfg.ClockSkew < 0 || cfg.ClockSkew > 5*time.Minute {
-		return nil, fmt.Errorf("%w: provider %s: negative Timeout, or ClockSkew outside [0, 5m]", ErrInvalidConfig, cfg.Name)
+		return nil, errfmt.Errorf("%w: provider %s: negative Timeout, or ClockSkew outside [0, 5m]", ErrInvalidConfig, cfg.Name)
 	}
 	for k := range cfg.AuthParams {
 		switch k {
 		case "state", "nonce", "code_challenge", "code_challenge_method", "redirect_uri", "client_id", "response_type", "scope":
-			return nil, fmt.Errorf("%w: provider %s: AuthParams may not set %q", ErrInvalidConfig, cfg.Name, k)
+			return nil, errfmt.Errorf("%w: provider %s: AuthParams may not set %q", ErrInvalidConfig, cfg.Name, k)
 		}
 	}
 	if cfg.DisplayName == "" {
@@ -237,7 +238,7 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 	if p.checkFn != nil {
 		var all map[string]any
 		if err := json.Unmarshal(merged, &all); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrClaimRejected, err)
+			return nil, errfmt.Errorf("%w: %w", ErrClaimRejected, err)
 		}
 		if err := p.checkFn(all); err != nil {
 			return nil, err
@@ -328,19 +329,19 @@ func (p *OIDCProvider) checkIss(m *loadedMetadata, iss string, present bool) err
 	switch {
 	case present && p.issuers != nil:
 		if !p.issuers.accepts(iss) {
-			return fmt.Errorf("%w: authorization response iss is not an issuer of this provider", ErrIssuerMismatch)
+			return errfmt.Errorf("%w: authorization response iss is not an issuer of this provider", ErrIssuerMismatch)
 		}
 	case present && iss != p.cfg.Issuer:
-		return fmt.Errorf("%w: authorization response iss is not the configured issuer", ErrIssuerMismatch)
+		return errfmt.Errorf("%w: authorization response iss is not the configured issuer", ErrIssuerMismatch)
 	case !present && m.doc.AuthorizationResponseIssParameterSupported:
-		return fmt.Errorf("%w: authorization response lacks the iss parameter the provider advertises", ErrIssuerMismatch)
+		return errfmt.Errorf("%w: authorization response lacks the iss parameter the provider advertises", ErrIssuerMismatch)
 	}
 	return nil
 }
 
 func (p *OIDCProvider) tokenError(err error) error {
 	if errors.Is(err, oidcjwt.ErrKeysUnavailable) {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return errfmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }
@@ -355,17 +356,17 @@ func exchangeError(err error) error {
 			code = "http " + fmt.Sprint(re.Response.StatusCode)
 		}
 		if re.Response != nil && re.Response.StatusCode >= 500 {
-			return fmt.Errorf("%w: %w: token endpoint answered %s", ErrUnavailable, ErrTokenExchange, sanitizeCode(code))
+			return errfmt.Errorf("%w: %w: token endpoint answered %s", ErrUnavailable, ErrTokenExchange, sanitizeCode(code))
 		}
-		return fmt.Errorf("%w: %s", ErrTokenExchange, sanitizeCode(code))
+		return errfmt.Errorf("%w: %s", ErrTokenExchange, sanitizeCode(code))
 	}
 	if errors.Is(err, safehttp.ErrResponseTooLarge) {
-		return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrTokenExchange, safehttp.ErrResponseTooLarge)
+		return errfmt.Errorf("%w: %w: %w", ErrUnavailable, ErrTokenExchange, safehttp.ErrResponseTooLarge)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w: token endpoint timed out", ErrUnavailable, ErrTokenExchange)
+		return errfmt.Errorf("%w: %w: token endpoint timed out", ErrUnavailable, ErrTokenExchange)
 	}
-	return fmt.Errorf("%w: %w: token endpoint unreachable or answered garbage", ErrUnavailable, ErrTokenExchange)
+	return errfmt.Errorf("%w: %w: token endpoint unreachable or answered garbage", ErrUnavailable, ErrTokenExchange)
 }
 
 // sanitizeCode keeps an OAuth error code printable and short for logs.

@@ -3,10 +3,10 @@ package providers
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"golang.org/x/oauth2"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/internal/oidcjwt"
 )
 
@@ -19,18 +19,18 @@ func (p *OIDCProvider) fetchUserInfo(ctx context.Context, m *loadedMetadata, acc
 	call.refuseJWT = true
 	ui, err := m.op.UserInfo(call.context(ctx), oauth2.StaticTokenSource(&oauth2.Token{AccessToken: accessToken, TokenType: "Bearer"}))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUserInfo, call.failure(ctx, "userinfo", err))
+		return nil, errfmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUserInfo, call.failure(ctx, "userinfo", err))
 	}
 	var info map[string]any
 	if err := ui.Claims(&info); err != nil || info == nil {
-		return nil, fmt.Errorf("%w: %w: not a JSON object", ErrUnavailable, ErrUserInfo)
+		return nil, errfmt.Errorf("%w: %w: not a JSON object", ErrUnavailable, ErrUserInfo)
 	}
 	if sub, _ := info["sub"].(string); sub != idClaims.Subject {
-		return nil, fmt.Errorf("%w: sub differs from the ID token's", ErrUserInfo)
+		return nil, errfmt.Errorf("%w: sub differs from the ID token's", ErrUserInfo)
 	}
 	var all map[string]any
 	if err := json.Unmarshal(idClaims.Raw, &all); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUserInfo, err)
+		return nil, errfmt.Errorf("%w: %w", ErrUserInfo, err)
 	}
 	for k, v := range info {
 		if _, ok := all[k]; !ok {
