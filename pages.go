@@ -61,11 +61,14 @@ var errorMessages = map[string]string{
 	"session_too_large":         "Your account data is too large for a session cookie.",
 	"session_store_unavailable": "Sessions are unavailable right now. Please try again later.",
 	"csrf":                      "The form expired or came from another site. Please try again.",
-	"unknown_provider":          "No such sign-in provider.",
-	"forbidden":                 "You do not have access to this page.",
-	"bad_request":               "The request was malformed.",
-	"sign_in_unavailable":       "Sign-in could not be completed right now. Please try again.",
-	"busy":                      "Too many sign-ins are in progress. Please try again in a few minutes.",
+	// origin_mismatch: {configured} and {opened} are replaced with BaseURL's
+	// origin and the browser's (a plain origin, escaped like every text).
+	"origin_mismatch":     "This app is configured for {configured}, but you opened it at {opened}. Open {configured} instead.",
+	"unknown_provider":    "No such sign-in provider.",
+	"forbidden":           "You do not have access to this page.",
+	"bad_request":         "The request was malformed.",
+	"sign_in_unavailable": "Sign-in could not be completed right now. Please try again.",
+	"busy":                "Too many sign-ins are in progress. Please try again in a few minutes.",
 }
 
 func messageFor(code string) (string, string) {

@@ -72,8 +72,11 @@ func (a *Auth) beginSignIn(c *gin.Context, name, callbackURL string) (string, er
 
 // signInFailed answers a failed sign-in start.
 func (a *Auth) signInFailed(c *gin.Context, err error, asJSON bool) {
-	status, code := http.StatusServiceUnavailable, "provider_unavailable"
+	status, code, message := http.StatusServiceUnavailable, "provider_unavailable", ""
+	var mismatch *originMismatchError
 	switch {
+	case errors.As(err, &mismatch):
+		status, code, message = http.StatusForbidden, "origin_mismatch", originMismatchMessage(mismatch)
 	case errors.Is(err, ErrUnknownProvider):
 		status, code = http.StatusNotFound, "unknown_provider"
 	case errors.Is(err, ErrCSRF):
@@ -92,7 +95,7 @@ func (a *Auth) signInFailed(c *gin.Context, err error, asJSON bool) {
 		c.AbortWithStatusJSON(status, gin.H{"error": code})
 		return
 	}
-	a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code})
+	a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code, Message: message})
 	c.Abort()
 }
 
