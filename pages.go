@@ -51,6 +51,7 @@ var errorMessages = map[string]string{
 	"access_denied":             "Sign-in was cancelled or refused.",
 	"provider_error":            "The identity provider could not sign you in.",
 	"provider_unavailable":      "The identity provider is unavailable. Please try again later.",
+	"provider_misconfigured":    "This sign-in provider is misconfigured. The site's administrators need to fix it.",
 	"invalid_state":             "The sign-in link expired or was already used. Please sign in again.",
 	"invalid_callback":          "The sign-in response was malformed. Please sign in again.",
 	"issuer_mismatch":           "The sign-in response came from an unexpected identity provider.",

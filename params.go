@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/internal/errfmt"
+	"github.com/ginauth/ginauth/internal/oautherr"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -78,6 +79,7 @@ func bodyError(err error) error {
 // callbackParams are the parameters of an authorization response.
 type callbackParams struct {
 	code, state, iss, errCode string
+	errDescription            string // for logs only: capped and printable (oautherr.Description)
 	issPresent                bool
 	extra                     url.Values // other form_post parameters (providers.AuthResponse.Extra)
 }
@@ -153,6 +155,11 @@ func readCallback(c *gin.Context) (callbackParams, error) {
 	}
 	if p.errCode, _, err = get("error", maxErrorLen); err != nil {
 		return p, err
+	}
+	if p.errCode != "" {
+		// The description only adds to the log: a duplicated or long one
+		// is cut, never fatal.
+		p.errDescription = oautherr.Description(vals.Get("error_description"))
 	}
 	return p, nil
 }

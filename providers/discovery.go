@@ -203,7 +203,7 @@ func (p *OIDCProvider) discover(ctx context.Context, prev *loadedMetadata) (*loa
 		return nil, errfmt.Errorf("%w: discovery of %s: malformed JSON: %w", ErrUnavailable, p.cfg.Name, err)
 	}
 	if p.issuers != nil && !p.issuers.discovery(doc.Issuer) {
-		return nil, errfmt.Errorf("%w: discovery of %s: %w: discovery document names issuer %q", ErrUnavailable, p.cfg.Name, ErrIssuerMismatch, truncate(doc.Issuer))
+		return nil, errfmt.Errorf("%w: discovery of %s: %w: %w: discovery document names issuer %q", ErrUnavailable, p.cfg.Name, ErrMisconfigured, ErrIssuerMismatch, truncate(doc.Issuer))
 	}
 	for name, endpoint := range map[string]string{
 		"authorization_endpoint": doc.AuthorizationEndpoint,

@@ -84,7 +84,7 @@ func (c *httpCall) failure(ctx context.Context, what string, oidcErr error) erro
 	}
 	var mismatch *oidc.IssuerMismatchError
 	if errors.As(oidcErr, &mismatch) {
-		return errfmt.Errorf("%w: %s names issuer %q", ErrIssuerMismatch, what, truncate(mismatch.Discovered))
+		return errfmt.Errorf("%w: %w: %s names issuer %q", ErrMisconfigured, ErrIssuerMismatch, what, truncate(mismatch.Discovered))
 	}
 	return fmt.Errorf("%s: malformed JSON", what)
 }

@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/ginauth/ginauth/internal/errfmt"
+	"github.com/ginauth/ginauth/internal/oautherr"
 	"github.com/ginauth/ginauth/internal/oidcjwt"
 	"github.com/ginauth/ginauth/internal/safehttp"
 )
@@ -347,7 +347,9 @@ func (p *OIDCProvider) tokenError(err error) error {
 }
 
 // exchangeError maps a token endpoint failure to a sentinel, keeping the
-// provider's error code but never the response body.
+// provider's error code and a short, escaped error_description for logs,
+// but never the response body. A refusal of the client itself also wraps
+// ErrMisconfigured.
 func exchangeError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
@@ -355,10 +357,17 @@ func exchangeError(err error) error {
 		if code == "" && re.Response != nil {
 			code = "http " + fmt.Sprint(re.Response.StatusCode)
 		}
-		if re.Response != nil && re.Response.StatusCode >= 500 {
-			return errfmt.Errorf("%w: %w: token endpoint answered %s", ErrUnavailable, ErrTokenExchange, sanitizeCode(code))
+		detail := sanitizeCode(code)
+		if re.ErrorDescription != "" {
+			detail += fmt.Sprintf(" (%q)", oautherr.Description(re.ErrorDescription))
 		}
-		return errfmt.Errorf("%w: %s", ErrTokenExchange, sanitizeCode(code))
+		if re.Response != nil && re.Response.StatusCode >= 500 {
+			return errfmt.Errorf("%w: %w: token endpoint answered %s", ErrUnavailable, ErrTokenExchange, detail)
+		}
+		if oautherr.ClientConfig(re.ErrorCode) {
+			return errfmt.Errorf("%w: %w: %s", ErrMisconfigured, ErrTokenExchange, detail)
+		}
+		return errfmt.Errorf("%w: %s", ErrTokenExchange, detail)
 	}
 	if errors.Is(err, safehttp.ErrResponseTooLarge) {
 		return errfmt.Errorf("%w: %w: %w", ErrUnavailable, ErrTokenExchange, safehttp.ErrResponseTooLarge)
@@ -370,14 +379,4 @@ func exchangeError(err error) error {
 }
 
 // sanitizeCode keeps an OAuth error code printable and short for logs.
-func sanitizeCode(code string) string {
-	if len(code) > 64 {
-		code = code[:64]
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e {
-			return '?'
-		}
-		return r
-	}, code)
-}
+func sanitizeCode(code string) string { return oautherr.Code(code) }
