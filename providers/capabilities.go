@@ -22,6 +22,8 @@ import (
 //     Entra ID's multi-tenant configs).
 //   - [AccessTokenVerifier]: verifies JWT access tokens (RFC 9068) for
 //     APIs that accept bearer tokens.
+//   - [Checker]: checks its configuration against the provider at start-up
+//     (Auth.CheckProviders).
 //
 // A third-party Provider should implement every one that applies: a
 // provider that returns iss in its authorization responses but does not
@@ -99,6 +101,7 @@ var (
 	_ AuthorizationIssChecker = (*OIDCProvider)(nil)
 	_ IssuerMatcher           = (*OIDCProvider)(nil)
 	_ AccessTokenVerifier     = (*OIDCProvider)(nil)
+	_ Checker                 = (*OIDCProvider)(nil)
 )
 
 // The generic OAuth 2.0 provider (and its presets) refreshes, revokes and,
