@@ -47,9 +47,22 @@ type OIDCConfig struct {
 	// (RP-Initiated Logout 1.0) when discovery advertises an
 	// end_session_endpoint. Off by default.
 	EndSession bool
-	// UserInfo fetches the UserInfo endpoint after the code exchange and merges
-	// its claims; its sub must equal the ID token's.
+	// UserInfo always fetches the UserInfo endpoint after the code exchange
+	// and merges its claims (ID token claims win); its sub must equal the
+	// ID token's, and a failure fails the sign-in.
+	//
+	// Without UserInfo or SkipUserInfo, the default, the endpoint is
+	// fetched only when the ID token lacks a claim that the requested
+	// scopes promise: "name" for the profile scope, "email" for email,
+	// "groups" for groups (some providers, such as panva's oidc-provider,
+	// keep them out of ID tokens). Its sub must then equal the ID token's
+	// too (a different sub fails the sign-in), but a UserInfo endpoint that
+	// cannot be reached or answers garbage leaves the ID token's claims as
+	// they are.
 	UserInfo bool
+	// SkipUserInfo never fetches the UserInfo endpoint: the identity has
+	// the ID token's claims only. It cannot be set with UserInfo.
+	SkipUserInfo bool
 
 	// HTTPClient is used for every call to the provider. It is wrapped so that
 	// responses are capped at 1 MiB and redirects are not followed. Default: a
@@ -67,12 +80,16 @@ type OIDCConfig struct {
 
 // OIDCProvider is a generic OpenID Connect provider.
 type OIDCProvider struct {
-	cfg     OIDCConfig
-	hooks   secretHooks // presets' client secret; see oidc_secret.go
-	client  *http.Client
-	scopes  []string
-	meta    *metadataCache
-	checkFn func(claims map[string]any) error
+	cfg   OIDCConfig
+	hooks secretHooks // presets' client secret; see oidc_secret.go
+	// promised are the claims the requested scopes promise (see
+	// OIDCConfig.UserInfo): the default fetches UserInfo when the ID
+	// token lacks one.
+	promised []string
+	client   *http.Client
+	scopes   []string
+	meta     *metadataCache
+	checkFn  func(claims map[string]any) error
 
 	// Set by presets with no single issuer (Microsoft's multi-tenant
 	// configs); nil for every other provider, which compares with
@@ -100,6 +117,9 @@ func OIDC(cfg OIDCConfig) (*OIDCProvider, error) {
 		if !allowedAlg(alg) {
 			return nil, errfmt.Errorf("%w: provider %s: signing algorithm %q is not allowed", ErrInvalidConfig, cfg.Name, alg)
 		}
+	}
+	if cfg.UserInfo && cfg.SkipUserInfo {
+		return nil, errfmt.Errorf("%w: provider %s: UserInfo and SkipUserInfo are both set", ErrInvalidConfig, cfg.Name)
 	}
 	if cfg.Timeout < 0 || cfg.ClockSkew < 0 || cfg.ClockSkew > 5*time.Minute {
 		return nil, errfmt.Errorf("%w: provider %s: negative Timeout, or ClockSkew outside [0, 5m]", ErrInvalidConfig, cfg.Name)
@@ -129,6 +149,7 @@ func OIDC(cfg OIDCConfig) (*OIDCProvider, error) {
 		p.client = safehttp.NewClient(cfg.Timeout)
 	}
 	p.scopes = append([]string{"openid"}, slices.DeleteFunc(slices.Clone(cfg.Scopes), func(s string) bool { return s == "openid" || s == "" })...)
+	p.promised = promisedClaims(p.scopes)
 	p.meta = newMetadataCache(p)
 	return p, nil
 }
@@ -229,10 +250,20 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 		expiry = sent.Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
 	merged := claims.Raw
-	if p.cfg.UserInfo && m.doc.UserinfoEndpoint != "" {
-		merged, err = p.fetchUserInfo(ctx, m, tok.AccessToken, claims)
-		if err != nil {
-			return nil, err
+	if m.doc.UserinfoEndpoint != "" && !p.cfg.SkipUserInfo {
+		switch {
+		case p.cfg.UserInfo:
+			if merged, err = p.fetchUserInfo(ctx, m, tok.AccessToken, claims); err != nil {
+				return nil, err
+			}
+		case p.lacksPromisedClaim(claims.Raw):
+			more, err := p.fetchUserInfo(ctx, m, tok.AccessToken, claims)
+			switch {
+			case err == nil:
+				merged = more
+			case !errors.Is(err, ErrUnavailable):
+				return nil, err // another subject: never ignored
+			}
 		}
 	}
 	if p.checkFn != nil {

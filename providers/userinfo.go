@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"encoding/json"
+	"slices"
 
 	"golang.org/x/oauth2"
 
@@ -38,4 +39,38 @@ func (p *OIDCProvider) fetchUserInfo(ctx context.Context, m *loadedMetadata, acc
 		}
 	}
 	return json.Marshal(all)
+}
+
+// scopeClaims maps a scope to the claim that signals its data is there:
+// OpenID Connect Core §5.4 for profile and email, and the common groups
+// scope.
+var scopeClaims = map[string]string{"profile": "name", "email": "email", "groups": "groups"}
+
+// promisedClaims returns the claims the scopes promise.
+func promisedClaims(scopes []string) []string {
+	var out []string
+	for _, s := range scopes {
+		if c, ok := scopeClaims[s]; ok && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// lacksPromisedClaim reports whether the ID token's claims miss one of the
+// claims the requested scopes promise.
+func (p *OIDCProvider) lacksPromisedClaim(raw json.RawMessage) bool {
+	if len(p.promised) == 0 {
+		return false
+	}
+	var present map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &present); err != nil {
+		return false // verified claims are an object; nothing to complete otherwise
+	}
+	for _, c := range p.promised {
+		if _, ok := present[c]; !ok {
+			return true
+		}
+	}
+	return false
 }
