@@ -44,6 +44,13 @@
 // Redis store). [Auth.SignOut] can revoke the tokens and end the provider's
 // own session; [Auth.SignOutUser] ends every session of a user.
 //
+// # Start-up check
+//
+// New does no network I/O. [Auth.CheckProviders] asks the providers
+// themselves (discovery, the issuer it names, the client secret) and says
+// what to set for each mistake; run it once the server listens and log its
+// error.
+//
 // # Sessions
 //
 // By default (Config.Store nil) the whole session lives in AES-GCM sealed

@@ -62,6 +62,8 @@ func IsMicrosoftTenantID(s string) bool { return guidPattern.MatchString(s) }
 // verified by the tenant), and is false otherwise, whatever email_verified
 // the token carried. Ask for xms_edov in the app registration's optional
 // claims if verified emails matter (allow-lists by email, for example).
+// UserInfo (Microsoft Graph) is never fetched (OIDCConfig.SkipUserInfo):
+// its email is not the one xms_edov vouches for.
 //
 // Group overage: a user in more groups than fit in a token gets no groups
 // claim, but a _claim_names entry pointing at Microsoft Graph (or
@@ -149,6 +151,10 @@ func Microsoft(cfg MicrosoftConfig) (*OIDCProvider, error) {
 		ClientSecret: cfg.ClientSecret,
 		Scopes:       cfg.Scopes,
 		EndSession:   cfg.EndSession,
+		// Entra ID puts the claims in the ID token (optional claims in
+		// the app registration). Its UserInfo (Microsoft Graph) email is
+		// not the one xms_edov vouches for: never merged.
+		SkipUserInfo: true,
 		HTTPClient:   cfg.HTTPClient,
 		Timeout:      cfg.Timeout,
 		ClockSkew:    cfg.ClockSkew,
