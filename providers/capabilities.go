@@ -104,11 +104,13 @@ var (
 	_ Checker                 = (*OIDCProvider)(nil)
 )
 
-// The generic OAuth 2.0 provider (and its presets) refreshes, revokes and,
-// when configured with an expected iss, checks RFC 9207.
+// The generic OAuth 2.0 provider (and its presets) refreshes, revokes,
+// checks its client credentials at start-up and, when configured with an
+// expected iss, checks RFC 9207.
 var (
 	_ Refresher               = (*OAuth2Provider)(nil)
 	_ Revoker                 = (*OAuth2Provider)(nil)
 	_ AuthorizationIssChecker = (*OAuth2Provider)(nil)
+	_ Checker                 = (*OAuth2Provider)(nil)
 	_ Provider                = (*GitHubProvider)(nil)
 )

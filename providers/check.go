@@ -50,9 +50,32 @@ func (p *OIDCProvider) CheckConfig(ctx context.Context, redirectURI string) erro
 	if p.clientSecret() == "" {
 		return nil // a public client: nothing to check without a sign-in
 	}
+	return checkClient(context.WithValue(ctx, oauth2.HTTPClient, p.client), p.oauth2Config(m, redirectURI))
+}
+
+// CheckConfig implements Checker: for a client with a secret, it checks the
+// client credentials with one token request for a made-up authorization
+// code, as OIDCProvider.CheckConfig does (GitHub answers
+// incorrect_client_credentials for wrong ones, bad_verification_code for
+// right ones). A provider configured with endpoints only has no discovery
+// to check.
+func (p *OAuth2Provider) CheckConfig(ctx context.Context, redirectURI string) error {
+	if p.cfg.ClientSecret == "" {
+		return nil
+	}
+	ctx, cancel := p.ctx(ctx)
+	defer cancel()
+	return checkClient(ctx, p.oauth2Config(redirectURI))
+}
+
+// checkClient sends the token endpoint of cfg an authorization code grant
+// for a made-up code (ctx carries the provider's HTTP client). The endpoint
+// refuses the code whatever the credentials; a refusal of the client itself
+// (invalid_client and the other codes of oautherr.ClientConfig) is
+// reported, any other refusal means the client was accepted.
+func checkClient(ctx context.Context, cfg *oauth2.Config) error {
 	code := "ginauth-config-check-" + oauth2.GenerateVerifier()[:22] // random, never a real code
-	_, err = p.oauth2Config(m, redirectURI).Exchange(context.WithValue(ctx, oauth2.HTTPClient, p.client), code,
-		oauth2.VerifierOption(oauth2.GenerateVerifier()))
+	_, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier()))
 	if err == nil {
 		return errfmt.Errorf("%w: the token endpoint accepted a made-up authorization code", ErrMisconfigured)
 	}
