@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -202,7 +203,7 @@ func (s *sessions) saveAppData(c *gin.Context, l *loaded, raw string) error {
 func (s *sessions) reloadStored(ctx context.Context, l *loaded) error {
 	data, found, err := s.store.Load(ctx, l.token)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+		return errfmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	if !found {
 		return errSessionGone

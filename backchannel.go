@@ -3,11 +3,11 @@ package ginauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/providers"
 	"github.com/ginauth/ginauth/store"
 )
@@ -106,13 +106,13 @@ func (s *sessions) endProviderSessions(ctx context.Context, provider, subject, s
 // learn of it (see README).
 func (a *Auth) SignOutUser(ctx context.Context, provider, subject string) error {
 	if _, ok := a.providers[provider]; !ok {
-		return fmt.Errorf("%w: %q", ErrUnknownProvider, provider)
+		return errfmt.Errorf("%w: %q", ErrUnknownProvider, provider)
 	}
 	if subject == "" {
 		return errors.New("ginauth: SignOutUser: empty subject")
 	}
 	if _, err := a.endProviderSessions(ctx, provider, subject, ""); err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+		return errfmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	emit(a, ctx, "signed_out", a.events.SignedOut, SignedOutEvent{
 		Time: a.now(), Reason: SignOutBySignOutUser, Provider: provider, Subject: subject,

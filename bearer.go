@@ -3,20 +3,20 @@ package ginauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/internal/oidcjwt"
 	"github.com/ginauth/ginauth/providers"
 )
 
 // ErrBearerRequest is returned by AccessToken for a request authenticated by
 // a bearer token: ginauth holds no provider tokens for it.
-var ErrBearerRequest = fmt.Errorf("%w: bearer request", ErrNotSignedIn)
+var ErrBearerRequest = errfmt.Errorf("%w: bearer request", ErrNotSignedIn)
 
 // A RequireOption is a per-call extra of RequireAuth. The set is closed:
 // only this package makes them (AcceptBearer).
@@ -87,19 +87,19 @@ var errNoBearer = errors.New("ginauth: no bearer credentials")
 func bearerToken(h http.Header) (string, error) {
 	vals := h.Values("Authorization")
 	if len(vals) != 1 {
-		return "", fmt.Errorf("%w: %d Authorization headers", errNoBearer, len(vals))
+		return "", errfmt.Errorf("%w: %d Authorization headers", errNoBearer, len(vals))
 	}
 	v := vals[0]
 	if len(v) > maxAuthorization {
-		return "", fmt.Errorf("%w: %w: token longer than %d bytes", providers.ErrInvalidToken, providers.ErrTokenMalformed, oidcjwt.MaxTokenSize)
+		return "", errfmt.Errorf("%w: %w: token longer than %d bytes", providers.ErrInvalidToken, providers.ErrTokenMalformed, oidcjwt.MaxTokenSize)
 	}
 	scheme, tok, ok := strings.Cut(v, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", fmt.Errorf("%w: not the Bearer scheme", errNoBearer)
+		return "", errfmt.Errorf("%w: not the Bearer scheme", errNoBearer)
 	}
 	tok = strings.TrimLeft(tok, " ")
 	if tok == "" || !isToken68(tok) {
-		return "", fmt.Errorf("%w: %w: not a token68", providers.ErrInvalidToken, providers.ErrTokenMalformed)
+		return "", errfmt.Errorf("%w: %w: not a token68", providers.ErrInvalidToken, providers.ErrTokenMalformed)
 	}
 	return tok, nil
 }
@@ -150,7 +150,7 @@ func (a *Auth) verifyBearer(ctx context.Context, token, audience string) (string
 		}
 		return p.Name(), at, nil
 	}
-	return "", nil, fmt.Errorf("%w: %w: iss is not a configured OpenID Connect provider's", providers.ErrInvalidToken, providers.ErrTokenIssuer)
+	return "", nil, errfmt.Errorf("%w: %w: iss is not a configured OpenID Connect provider's", providers.ErrInvalidToken, providers.ErrTokenIssuer)
 }
 
 // serveBearer authenticates a request that carries an Authorization header

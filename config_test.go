@@ -157,6 +157,9 @@ func TestConfig_NewRejectsInvalidConfig(t *testing.T) {
 		{"allowed host empty", func(t *testing.T, c *ginauth.Config) {
 			c.AllowedRedirectHosts = []string{""}
 		}, ginauth.ErrInvalidRedirectHost},
+		{"allowed email domain with a scheme", func(t *testing.T, c *ginauth.Config) {
+			c.AllowedEmailDomains = []string{"https://example.com"}
+		}, ginauth.ErrInvalidAllowList},
 	}
 	sentinels := []error{ginauth.ErrNoProviders, ginauth.ErrDuplicateProvider, ginauth.ErrInvalidProviderName,
 		ginauth.ErrSharedIssuer, ginauth.ErrWeakSecret, ginauth.ErrInvalidBaseURL, ginauth.ErrInvalidLifetime,
@@ -186,6 +189,9 @@ func TestConfig_NewRejectsInvalidConfig(t *testing.T) {
 			}
 			if !errors.Is(err, tc.want) {
 				t.Errorf("error %q does not wrap %q", err, tc.want)
+			}
+			if n := strings.Count(err.Error(), "ginauth:"); n != 1 {
+				t.Errorf("error %q has the ginauth: prefix %d times, want once", err, n)
 			}
 			for _, s := range sentinels {
 				if s != tc.want && errors.Is(err, s) {

@@ -6,11 +6,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // CSRF protection is a signed double-submit token bound to the session: the
@@ -77,7 +79,10 @@ func (a *Auth) CSRFToken(c *gin.Context) string {
 // them) and carry a valid token for this browser and session. Use it in your
 // own handlers before calling SignIn or SignOut from a POST. It returns an
 // error wrapping ErrCSRF for a refused request, or ErrStoreUnavailable when
-// the session store cannot be reached.
+// the session store cannot be reached. A request refused because the browser
+// opened the app at another address than BaseURL (localhost for 127.0.0.1)
+// is logged with both origins, and ginauth's own routes answer it with the
+// "origin_mismatch" error code, whose page names them.
 func (a *Auth) CheckCSRF(c *gin.Context, token string) error {
 	if err := a.checkSameOrigin(c.Request); err != nil {
 		return err
@@ -91,7 +96,7 @@ func (a *Auth) CheckCSRF(c *gin.Context, token string) error {
 		return err // ErrStoreUnavailable: neither pass nor blame the request
 	}
 	if !a.csrf.verify(token, browserValue, sid) {
-		return fmt.Errorf("%w: missing or invalid token", ErrCSRF)
+		return errfmt.Errorf("%w: missing or invalid token", ErrCSRF)
 	}
 	return nil
 }
@@ -111,13 +116,20 @@ func (a *Auth) checkSameOrigin(r *http.Request) error {
 	req := *r
 	req.Method = http.MethodPost
 	_, req.Host, _ = strings.Cut(a.origin, "://")
-	if err := a.crossOrigin.Check(&req); err != nil {
-		return fmt.Errorf("%w: %w", ErrCSRF, err)
+	origin := r.Header.Get("Origin")
+	err := a.crossOrigin.Check(&req)
+	if err == nil && origin != "" && origin != a.origin {
+		err = errors.New("cross-origin request")
 	}
-	if origin := r.Header.Get("Origin"); origin != "" && origin != a.origin {
-		return fmt.Errorf("%w: cross-origin request", ErrCSRF)
+	if err == nil {
+		return nil
 	}
-	return nil
+	if e := a.originMismatch(origin, r.Host); e != nil {
+		a.logCrossOrigin(e, origin)
+		return e
+	}
+	a.logCrossOrigin(err, origin)
+	return errfmt.Errorf("%w: %w", ErrCSRF, err)
 }
 
 // randomString returns 32 random bytes, base64url-encoded (43 characters).

@@ -72,4 +72,7 @@ var (
 	ErrTokenExchange       = providers.ErrTokenExchange  // the code was refused
 	ErrMissingIDToken      = providers.ErrMissingIDToken // token response without id_token
 	ErrInvalidIDToken      = providers.ErrInvalidToken   // any ID token validation failure
+	// ErrProviderMisconfigured: a configuration mistake that only the
+	// site's administrators can fix (see Auth.CheckProviders).
+	ErrProviderMisconfigured = providers.ErrMisconfigured
 )

@@ -91,7 +91,7 @@ var failureReasons = []error{
 	oidcjwt.ErrBadSignature, oidcjwt.ErrIssuer, oidcjwt.ErrAudience, oidcjwt.ErrExpired,
 	oidcjwt.ErrIssuedAt, oidcjwt.ErrNonce, oidcjwt.ErrSubject, oidcjwt.ErrKeysUnavailable,
 	providers.ErrUnavailable, providers.ErrIssuerMismatch, providers.ErrTokenExchange,
-	providers.ErrMissingIDToken, providers.ErrUserInfo, providers.ErrClaimRejected,
+	providers.ErrMissingIDToken, providers.ErrUserInfo, providers.ErrClaimRejected, providers.ErrMisconfigured,
 	ginauth.ErrInvalidState, ginauth.ErrInvalidCallback, ginauth.ErrProviderDenied,
 	ginauth.ErrSessionTooLarge, ginauth.ErrStoreUnavailable,
 }

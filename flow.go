@@ -6,11 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/internal/seal"
 	"github.com/ginauth/ginauth/internal/ttlset"
 )
@@ -110,7 +110,7 @@ func (fl *flows) write(w http.ResponseWriter, r *http.Request, f *flowState) err
 	plain, _ := json.Marshal(f) // plain strings and numbers cannot fail
 	value := fl.seal.Seal(plain, []byte(name))
 	if len(name)+len(value) > maxFlowCookieBytes {
-		return fmt.Errorf("%w: sign-in state of %d bytes", ErrInvalidCallback, len(value))
+		return errfmt.Errorf("%w: sign-in state of %d bytes", ErrInvalidCallback, len(value))
 	}
 	fl.dropOldest(w, r, maxPendingFlows-1, maxPendingFlowBytes-len(name)-len(value))
 	sameSite := http.SameSiteLaxMode

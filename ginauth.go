@@ -58,6 +58,13 @@
 // Redis store). [Auth.SignOut] can revoke the tokens and end the provider's
 // own session; [Auth.SignOutUser] ends every session of a user.
 //
+// # Start-up check
+//
+// New does no network I/O. [Auth.CheckProviders] asks the providers
+// themselves (discovery, the issuer it names, the client secret) and says
+// what to set for each mistake; run it once the server listens and log its
+// error.
+//
 // # Sessions
 //
 // By default (Config.Store nil) the whole session lives in AES-GCM sealed
@@ -77,6 +84,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/internal/flight"
 	"github.com/ginauth/ginauth/internal/redirect"
 	"github.com/ginauth/ginauth/internal/seal"
@@ -242,7 +250,7 @@ const maxLogoutJTIs = 100_000
 func New(cfg Config) (*Auth, error) {
 	a := &Auth{}
 	if err := a.init(cfg); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return nil, errfmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return a, nil
 }
@@ -251,31 +259,31 @@ func (a *Auth) init(cfg Config) error {
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" ||
 		base.User != nil || base.RawQuery != "" || base.ForceQuery || base.Fragment != "" {
-		return fmt.Errorf("%w: %q must be an absolute http(s) URL without query, fragment or user info", ErrInvalidBaseURL, cfg.BaseURL)
+		return errfmt.Errorf("%w: %q must be an absolute http(s) URL without query, fragment or user info", ErrInvalidBaseURL, cfg.BaseURL)
 	}
 	a.secure = base.Scheme == "https"
 	if !a.secure && !cfg.InsecureAllowHTTP && !providers.IsLoopback(base.Hostname()) {
-		return fmt.Errorf("%w: %q is plain http on a non-loopback host (set InsecureAllowHTTP to allow it, never in production)", ErrInvalidBaseURL, cfg.BaseURL)
+		return errfmt.Errorf("%w: %q is plain http on a non-loopback host (set InsecureAllowHTTP to allow it, never in production)", ErrInvalidBaseURL, cfg.BaseURL)
 	}
 	// The redirect policy checks the base URL more strictly than url.Parse
 	// (an empty "?" or "#", spaces, backslashes, the path prefix's
 	// characters and segments); report that as a BaseURL error, and only
 	// then check the allow-list entries.
 	if _, err := redirect.New(cfg.BaseURL, nil); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidBaseURL, err)
+		return errfmt.Errorf("%w: %w", ErrInvalidBaseURL, err)
 	}
 	a.redirects, err = redirect.New(cfg.BaseURL, cfg.AllowedRedirectHosts)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidRedirectHost, err)
+		return errfmt.Errorf("%w: %w", ErrInvalidRedirectHost, err)
 	}
 	a.origin, a.basePath = a.redirects.Origin(), a.redirects.Prefix()
 
 	if len(cfg.Secrets) == 0 {
-		return fmt.Errorf("%w: Secrets is empty", ErrWeakSecret)
+		return errfmt.Errorf("%w: Secrets is empty", ErrWeakSecret)
 	}
 	for i, s := range cfg.Secrets {
 		if len(s) < seal.MinSecretLen {
-			return fmt.Errorf("%w: secret %d has %d bytes", ErrWeakSecret, i, len(s))
+			return errfmt.Errorf("%w: secret %d has %d bytes", ErrWeakSecret, i, len(s))
 		}
 	}
 	s := &sessions{}
@@ -285,7 +293,7 @@ func (a *Auth) init(cfg Config) error {
 		dst     **seal.Sealer
 	}{{"session", &s.sessionSeal}, {"tokens", &s.tokensSeal}, {"logout", &a.logoutSeal}, {"flow", &flowSeal}} {
 		if *k.dst, err = seal.New(cfg.Secrets, k.purpose); err != nil {
-			return fmt.Errorf("%w: %w", ErrWeakSecret, err)
+			return errfmt.Errorf("%w: %w", ErrWeakSecret, err)
 		}
 	}
 	a.csrf = newCSRFSigner(cfg.Secrets)
@@ -300,17 +308,17 @@ func (a *Auth) init(cfg Config) error {
 		a.authPath = a.basePath + "/auth"
 	}
 	if !validAuthPath(a.authPath) {
-		return fmt.Errorf("%w: %q must be \"/\" or start with \"/\", not end with \"/\", and hold only path characters", ErrInvalidAuthPath, cfg.AuthPath)
+		return errfmt.Errorf("%w: %q must be \"/\" or start with \"/\", not end with \"/\", and hold only path characters", ErrInvalidAuthPath, cfg.AuthPath)
 	}
 	if !underPath(a.authPath, a.basePath) {
-		return fmt.Errorf("%w: %q is not below BaseURL's path %q (AuthPath is the full path, e.g. %q)", ErrInvalidAuthPath, cfg.AuthPath, a.basePath, a.basePath+"/auth")
+		return errfmt.Errorf("%w: %q is not below BaseURL's path %q (AuthPath is the full path, e.g. %q)", ErrInvalidAuthPath, cfg.AuthPath, a.basePath, a.basePath+"/auth")
 	}
 	cookieName := cfg.CookieName
 	if cookieName == "" {
 		cookieName = DefaultCookieName
 	}
 	if !validCookieName(cookieName) {
-		return fmt.Errorf("%w: %q must be 1 to %d letters, digits, '-' or '_', starting with a letter or digit", ErrInvalidCookieName, cfg.CookieName, maxCookieNameLen)
+		return errfmt.Errorf("%w: %q must be 1 to %d letters, digits, '-' or '_', starting with a letter or digit", ErrInvalidCookieName, cfg.CookieName, maxCookieNameLen)
 	}
 
 	s.maxAge, s.idle = cfg.SessionMaxAge, cfg.SessionIdleTimeout
@@ -321,10 +329,10 @@ func (a *Auth) init(cfg Config) error {
 		s.idle = min(DefaultSessionIdleTimeout, s.maxAge)
 	}
 	if s.maxAge < MinSessionLifetime || s.maxAge > MaxSessionMaxAge {
-		return fmt.Errorf("%w: SessionMaxAge %v is outside [%v, %v]", ErrInvalidLifetime, s.maxAge, MinSessionLifetime, MaxSessionMaxAge)
+		return errfmt.Errorf("%w: SessionMaxAge %v is outside [%v, %v]", ErrInvalidLifetime, s.maxAge, MinSessionLifetime, MaxSessionMaxAge)
 	}
 	if s.idle < MinSessionLifetime || s.idle > s.maxAge {
-		return fmt.Errorf("%w: SessionIdleTimeout %v is outside [%v, SessionMaxAge]", ErrInvalidLifetime, s.idle, MinSessionLifetime)
+		return errfmt.Errorf("%w: SessionIdleTimeout %v is outside [%v, SessionMaxAge]", ErrInvalidLifetime, s.idle, MinSessionLifetime)
 	}
 	s.touchEach = min(time.Minute, s.idle/4)
 	s.refreshMargin = cfg.RefreshMargin
@@ -332,7 +340,7 @@ func (a *Auth) init(cfg Config) error {
 		s.refreshMargin = DefaultRefreshMargin
 	}
 	if s.refreshMargin < 0 || s.refreshMargin > time.Hour {
-		return fmt.Errorf("%w: RefreshMargin %v is outside [0, 1h]", ErrInvalidLifetime, s.refreshMargin)
+		return errfmt.Errorf("%w: RefreshMargin %v is outside [0, 1h]", ErrInvalidLifetime, s.refreshMargin)
 	}
 	s.lockTTL = 15 * time.Second
 
@@ -352,7 +360,7 @@ func (a *Auth) init(cfg Config) error {
 	a.cookies = newCookieNames(cookieName, a.basePath, a.secure)
 
 	if cfg.Store != nil && isNilPointer(cfg.Store) {
-		return fmt.Errorf("%w: Store is a nil pointer (leave it nil for cookie sessions)", ErrInvalidStore)
+		return errfmt.Errorf("%w: Store is a nil pointer (leave it nil for cookie sessions)", ErrInvalidStore)
 	}
 	s.store = cfg.Store
 	s.clientSide = s.store == nil
@@ -405,18 +413,18 @@ func (a *Auth) initProviders(list []providers.Provider) error {
 	issuers := make(map[string]string, len(list))
 	for _, p := range list {
 		if p == nil || isNilPointer(p) {
-			return fmt.Errorf("%w: a provider is nil", ErrNoProviders)
+			return errfmt.Errorf("%w: a provider is nil", ErrNoProviders)
 		}
 		name := p.Name()
 		if !providers.ValidName(name) {
-			return fmt.Errorf("%w: %q", ErrInvalidProviderName, name)
+			return errfmt.Errorf("%w: %q", ErrInvalidProviderName, name)
 		}
 		if _, dup := a.providers[name]; dup {
-			return fmt.Errorf("%w: %q", ErrDuplicateProvider, name)
+			return errfmt.Errorf("%w: %q", ErrDuplicateProvider, name)
 		}
 		if iss := p.Issuer(); iss != "" {
 			if other, dup := issuers[iss]; dup {
-				return fmt.Errorf("%w: %q and %q both use %s", ErrSharedIssuer, other, name, iss)
+				return errfmt.Errorf("%w: %q and %q both use %s", ErrSharedIssuer, other, name, iss)
 			}
 			issuers[iss] = name
 		}

@@ -3,7 +3,6 @@ package ginauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -11,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/net/idna"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -90,12 +90,12 @@ var errHookFailed = errors.New("ginauth: sign-in hook failed")
 func (a *Auth) runSignInHook(ctx context.Context, in SignInAttempt) (d SignInDecision, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			d, err = SignInDecision{}, fmt.Errorf("%w: panic: %v", errHookFailed, r)
+			d, err = SignInDecision{}, errfmt.Errorf("%w: panic: %v", errHookFailed, r)
 		}
 	}()
 	d, err = a.signInHook(ctx, in)
 	if err != nil {
-		err = fmt.Errorf("%w: %w", errHookFailed, err)
+		err = errfmt.Errorf("%w: %w", errHookFailed, err)
 	}
 	return d, err
 }
@@ -180,33 +180,33 @@ var ErrInvalidAllowList = errors.New("ginauth: invalid allow-list")
 // is an error.
 func NewAllowList(emails, domains, groups []string) (*AllowList, error) {
 	if len(emails)+len(domains)+len(groups) == 0 {
-		return nil, fmt.Errorf("%w: it allows nobody", ErrInvalidAllowList)
+		return nil, errfmt.Errorf("%w: it allows nobody", ErrInvalidAllowList)
 	}
 	l := &AllowList{emails: map[string]bool{}, domains: map[string]bool{}, groups: map[string]bool{}}
 	for _, e := range emails {
 		local, domain, ok := splitEmail(e)
 		if !ok {
-			return nil, fmt.Errorf("%w: email %q is not local@domain", ErrInvalidAllowList, e)
+			return nil, errfmt.Errorf("%w: email %q is not local@domain", ErrInvalidAllowList, e)
 		}
 		d, err := normalizeDomain(domain)
 		if err != nil {
-			return nil, fmt.Errorf("%w: email %q: %w", ErrInvalidAllowList, e, err)
+			return nil, errfmt.Errorf("%w: email %q: %w", ErrInvalidAllowList, e, err)
 		}
 		l.emails[strings.ToLower(local)+"@"+d] = true
 	}
 	for _, raw := range domains {
 		if strings.Contains(raw, "@") {
-			return nil, fmt.Errorf("%w: domain %q holds \"@\" (list addresses as emails)", ErrInvalidAllowList, raw)
+			return nil, errfmt.Errorf("%w: domain %q holds \"@\" (list addresses as emails)", ErrInvalidAllowList, raw)
 		}
 		d, err := normalizeDomain(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%w: domain %q: %w", ErrInvalidAllowList, raw, err)
+			return nil, errfmt.Errorf("%w: domain %q: %w", ErrInvalidAllowList, raw, err)
 		}
 		l.domains[d] = true
 	}
 	for _, g := range groups {
 		if g == "" || strings.TrimSpace(g) != g {
-			return nil, fmt.Errorf("%w: group %q is empty or has surrounding spaces", ErrInvalidAllowList, g)
+			return nil, errfmt.Errorf("%w: group %q is empty or has surrounding spaces", ErrInvalidAllowList, g)
 		}
 		l.groups[g] = true
 	}

@@ -353,12 +353,14 @@ func TestInteropMockOIDC(t *testing.T) {
 		}
 	}
 
-	// ginauth used only endpoints mockoidc has.
+	// ginauth used only endpoints mockoidc has. UserInfo is among them:
+	// mockoidc's ID tokens carry no name, which the profile scope
+	// promises, so ginauth fetches UserInfo by default.
 	watch.mu.Lock()
 	defer watch.mu.Unlock()
 	for _, p := range watch.paths {
 		switch p {
-		case mockoidc.DiscoveryEndpoint, mockoidc.JWKSEndpoint, mockoidc.AuthorizationEndpoint, mockoidc.TokenEndpoint:
+		case mockoidc.DiscoveryEndpoint, mockoidc.JWKSEndpoint, mockoidc.AuthorizationEndpoint, mockoidc.TokenEndpoint, mockoidc.UserinfoEndpoint:
 		default:
 			t.Errorf("request to unexpected mockoidc path %s", p)
 		}

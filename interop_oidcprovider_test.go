@@ -77,8 +77,9 @@ import (
 //     hold iss, sub, aud (a plain string), exp, iat, nonce and sid, nothing
 //     else: no azp, no at_hash, no auth_time, and none of the user's claims
 //     (profile and email claims come from UserInfo only, since
-//     conformIdTokenClaims is on), so ginauth needs UserInfo: true for name
-//     and email.
+//     conformIdTokenClaims is on). The provider is configured with the
+//     UserInfo default: the ID token lacks the name and email that the
+//     profile and email scopes promise, so ginauth fetches UserInfo.
 //   - A refresh answers a new access token, a new refresh token (rotation)
 //     and a new ID token with the same iss, sub and sid, which keeps the
 //     original nonce.
@@ -533,9 +534,9 @@ func newPanvaRun(t *testing.T, install string, st store.Store, formPost bool) *p
 		Scopes:       []string{"offline_access", "profile", "email"},
 		AuthParams:   url.Values{"prompt": {"consent"}},
 		EndSession:   true,
-		UserInfo:     true,
-		FormPost:     formPost,
-		HTTPClient:   &http.Client{Transport: p.watch, Timeout: 10 * time.Second},
+		FormPost:     formPost, // UserInfo left at its default: fetched when the ID token lacks name or email
+
+		HTTPClient: &http.Client{Transport: p.watch, Timeout: 10 * time.Second},
 	})
 	if err != nil {
 		t.Fatal(err)

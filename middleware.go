@@ -148,6 +148,7 @@ func RequireClaim(name string, values ...string) gin.HandlerFunc {
 	for _, v := range values {
 		allowed[v] = struct{}{}
 	}
+	var presence claimPresence // per guard: warn once when no user has the claim
 	return func(c *gin.Context) {
 		if b := bearerFrom(c); b != nil {
 			if !hasClaim(&b.User, name, allowed) {
@@ -165,9 +166,11 @@ func RequireClaim(name string, values ...string) gin.HandlerFunc {
 			return
 		}
 		if !hasClaim(&l.User, name, allowed) {
+			presence.refused(l, name)
 			l.auth.abort(c, l.mode, http.StatusForbidden, "forbidden")
 			return
 		}
+		presence.seen()
 		c.Next()
 	}
 }

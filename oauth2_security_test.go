@@ -227,7 +227,7 @@ func TestOAuth2_TokenAndUserEndpointFailures(t *testing.T) {
 		{"invalid_client", func(w http.ResponseWriter, r *http.Request) bool {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 			return true
-		}, nil, "token_exchange"},
+		}, nil, "provider_misconfigured"}, // the client's credentials: the site's to fix
 		{"200 with error", func(w http.ResponseWriter, r *http.Request) bool {
 			writeJSON(w, http.StatusOK, map[string]string{"error": "invalid_grant"})
 			return true

@@ -59,6 +59,7 @@ var errorMessages = map[string]string{
 	"access_denied":             "Sign-in was cancelled or refused.",
 	"provider_error":            "The identity provider could not sign you in.",
 	"provider_unavailable":      "The identity provider is unavailable. Please try again later.",
+	"provider_misconfigured":    "This sign-in provider is misconfigured. The site's administrators need to fix it.",
 	"invalid_state":             "The sign-in link expired or was already used. Please sign in again.",
 	"invalid_callback":          "The sign-in response was malformed. Please sign in again.",
 	"issuer_mismatch":           "The sign-in response came from an unexpected identity provider.",
@@ -69,13 +70,16 @@ var errorMessages = map[string]string{
 	"session_too_large":         "Your account data is too large for a session cookie.",
 	"session_store_unavailable": "Sessions are unavailable right now. Please try again later.",
 	"csrf":                      "The form expired or came from another site. Please try again.",
-	"unknown_provider":          "No such sign-in provider.",
-	"forbidden":                 "You do not have access to this page.",
-	"bad_request":               "The request was malformed.",
-	"sign_in_unavailable":       "Sign-in could not be completed right now. Please try again.",
-	"busy":                      "Too many sign-ins are in progress. Please try again in a few minutes.",
-	"app_data_too_large":        "This app tried to keep too much about your account in your session, so you were not signed in. Please tell the app's administrators.",
-	"app_data_invalid":          "This app could not set up your session, so you were not signed in. Please tell the app's administrators.",
+	// origin_mismatch: {configured} and {opened} are replaced with BaseURL's
+	// origin and the browser's (a plain origin, escaped like every text).
+	"origin_mismatch":     "This app is configured for {configured}, but you opened it at {opened}. Open {configured} instead.",
+	"unknown_provider":    "No such sign-in provider.",
+	"forbidden":           "You do not have access to this page.",
+	"bad_request":         "The request was malformed.",
+	"sign_in_unavailable": "Sign-in could not be completed right now. Please try again.",
+	"busy":                "Too many sign-ins are in progress. Please try again in a few minutes.",
+	"app_data_too_large":  "This app tried to keep too much about your account in your session, so you were not signed in. Please tell the app's administrators.",
+	"app_data_invalid":    "This app could not set up your session, so you were not signed in. Please tell the app's administrators.",
 }
 
 func messageFor(code string) (string, string) {

@@ -3,7 +3,6 @@ package ginauth
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"mime"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
+	"github.com/ginauth/ginauth/internal/oautherr"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -72,12 +73,13 @@ func bodyError(err error) error {
 	if errors.As(err, &mbe) {
 		return errTooLarge
 	}
-	return fmt.Errorf("%w: %w", ErrInvalidCallback, err)
+	return errfmt.Errorf("%w: %w", ErrInvalidCallback, err)
 }
 
 // callbackParams are the parameters of an authorization response.
 type callbackParams struct {
 	code, state, iss, errCode string
+	errDescription            string // for logs only: capped and printable (oautherr.Description)
 	issPresent                bool
 	extra                     url.Values // other form_post parameters (providers.AuthResponse.Extra)
 }
@@ -126,7 +128,7 @@ func readCallback(c *gin.Context) (callbackParams, error) {
 		}
 		var err error
 		if vals, err = url.ParseQuery(c.Request.URL.RawQuery); err != nil {
-			return p, fmt.Errorf("%w: %w", ErrInvalidCallback, err)
+			return p, errfmt.Errorf("%w: %w", ErrInvalidCallback, err)
 		}
 	}
 	get := func(name string, limit int) (string, bool, error) {
@@ -135,7 +137,7 @@ func readCallback(c *gin.Context) (callbackParams, error) {
 		case !ok:
 			return "", false, nil
 		case len(vs) != 1:
-			return "", true, fmt.Errorf("%w: %s appears %d times", ErrInvalidCallback, name, len(vs))
+			return "", true, errfmt.Errorf("%w: %s appears %d times", ErrInvalidCallback, name, len(vs))
 		case len(vs[0]) > limit:
 			return "", true, errTooLarge
 		}
@@ -153,6 +155,11 @@ func readCallback(c *gin.Context) (callbackParams, error) {
 	}
 	if p.errCode, _, err = get("error", maxErrorLen); err != nil {
 		return p, err
+	}
+	if p.errCode != "" {
+		// The description only adds to the log: a duplicated or long one
+		// is cut, never fatal.
+		p.errDescription = oautherr.Description(vals.Get("error_description"))
 	}
 	return p, nil
 }

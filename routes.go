@@ -105,8 +105,11 @@ func (a *Auth) handleSignOutPost(c *gin.Context) {
 		err = a.CheckCSRF(c, params.CSRFToken)
 	}
 	if err != nil {
-		status, code := http.StatusForbidden, "csrf"
+		status, code, message := http.StatusForbidden, "csrf", ""
+		var mismatch *originMismatchError
 		switch {
+		case errors.As(err, &mismatch):
+			code, message = "origin_mismatch", originMismatchMessage(mismatch)
 		case errors.Is(err, ErrStoreUnavailable):
 			status, code = http.StatusServiceUnavailable, "session_store_unavailable"
 		case errors.Is(err, errTooLarge):
@@ -118,7 +121,7 @@ func (a *Auth) handleSignOutPost(c *gin.Context) {
 			c.AbortWithStatusJSON(status, gin.H{"error": code})
 			return
 		}
-		a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code})
+		a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code, Message: message})
 		return
 	}
 	target, err := a.signOut(c, SignOut{RevokeToken: params.RevokeToken, CallbackURL: params.CallbackURL})

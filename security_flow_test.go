@@ -822,8 +822,8 @@ func TestCD2_TokenEndpointResponses(t *testing.T) {
 		code     string  // "" = accepted
 		reasons  []error // the logged error matches each, and no other reason
 	}{
-		{"invalid_client_401", ginauthtest.Behavior{TokenStatus: http.StatusUnauthorized, TokenError: "invalid_client"}, "token_exchange",
-			[]error{providers.ErrTokenExchange}},
+		{"invalid_client_401", ginauthtest.Behavior{TokenStatus: http.StatusUnauthorized, TokenError: "invalid_client"}, "provider_misconfigured",
+			[]error{providers.ErrTokenExchange, providers.ErrMisconfigured}},
 		{"invalid_grant_400", ginauthtest.Behavior{TokenError: "invalid_grant"}, "token_exchange", []error{providers.ErrTokenExchange}},
 		{"server_error_500", ginauthtest.Behavior{TokenStatus: http.StatusInternalServerError}, "provider_unavailable",
 			[]error{providers.ErrUnavailable, providers.ErrTokenExchange}},

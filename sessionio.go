@@ -3,12 +3,12 @@ package ginauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/providers"
 	"github.com/ginauth/ginauth/store"
 )
@@ -62,7 +62,7 @@ func (s *sessions) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 		}
 		data, found, err := s.store.Load(c.Request.Context(), token)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+			return nil, errfmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 		}
 		if !found {
 			return nil, nil
@@ -210,7 +210,7 @@ func (s *sessions) saveSession(c *gin.Context, l *loaded) error {
 		case errors.Is(err, store.ErrConflict):
 			return errSessionChanged
 		case err != nil:
-			return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+			return errfmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 		}
 		l.stored = rec.Data
 		if l.token != nil && string(token) == string(l.token) {

@@ -2,7 +2,6 @@ package ginauth
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/oauth2"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
+	"github.com/ginauth/ginauth/internal/oautherr"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -35,7 +36,7 @@ func (a *Auth) SignIn(c *gin.Context, provider, callbackURL string) error {
 func (a *Auth) beginSignIn(c *gin.Context, name, callbackURL string) (string, error) {
 	p, ok := a.providers[name]
 	if !ok {
-		return "", fmt.Errorf("%w: %q", ErrUnknownProvider, name)
+		return "", errfmt.Errorf("%w: %q", ErrUnknownProvider, name)
 	}
 	target, _ := a.redirects.Resolve(callbackURL) // at most maxLength of input
 	if len(target) > maxCallbackURLBytes {
@@ -74,10 +75,16 @@ func (a *Auth) beginSignIn(c *gin.Context, name, callbackURL string) (string, er
 
 // signInFailed answers a failed sign-in start.
 func (a *Auth) signInFailed(c *gin.Context, err error, asJSON bool) {
-	status, code := http.StatusServiceUnavailable, "provider_unavailable"
+	status, code, message := http.StatusServiceUnavailable, "provider_unavailable", ""
+	var mismatch *originMismatchError
 	switch {
+	case errors.As(err, &mismatch):
+		status, code, message = http.StatusForbidden, "origin_mismatch", originMismatchMessage(mismatch)
 	case errors.Is(err, ErrUnknownProvider):
 		status, code = http.StatusNotFound, "unknown_provider"
+	case errors.Is(err, providers.ErrMisconfigured):
+		code = "provider_misconfigured"
+		a.warn.Warn("ginauth: sign-in could not start: the provider is misconfigured (Auth.CheckProviders says how to fix it)", "err", err)
 	case errors.Is(err, ErrCSRF):
 		status, code = http.StatusForbidden, "csrf"
 	case errors.Is(err, ErrStoreUnavailable):
@@ -94,7 +101,7 @@ func (a *Auth) signInFailed(c *gin.Context, err error, asJSON bool) {
 		c.AbortWithStatusJSON(status, gin.H{"error": code})
 		return
 	}
-	a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code})
+	a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code, Message: message})
 	c.Abort()
 }
 
@@ -146,13 +153,21 @@ func (a *Auth) handleCallback(c *gin.Context) {
 			}
 		}
 		code := "provider_error"
-		switch params.errCode {
-		case "access_denied":
+		switch {
+		case params.errCode == "access_denied":
 			code = "access_denied"
-		case "temporarily_unavailable", "server_error":
+		case params.errCode == "temporarily_unavailable", params.errCode == "server_error":
 			code = "provider_unavailable"
+		case oautherr.ClientConfig(params.errCode):
+			code = "provider_misconfigured"
 		}
-		a.callbackFailed(c, name, code, ErrProviderDenied)
+		// The provider's error and description go to the log, escaped
+		// and capped; the page shows only the fixed code's text.
+		err := errfmt.Errorf("%w: error %q", ErrProviderDenied, oautherr.Code(params.errCode))
+		if params.errDescription != "" {
+			err = errfmt.Errorf("%w, error_description %q", err, params.errDescription)
+		}
+		a.callbackFailed(c, name, code, err)
 		return
 	}
 	if params.code == "" {
@@ -207,6 +222,8 @@ func (a *Auth) handleCallback(c *gin.Context) {
 
 func exchangeErrorCode(err error) string {
 	switch {
+	case errors.Is(err, providers.ErrMisconfigured):
+		return "provider_misconfigured"
 	case errors.Is(err, providers.ErrIssuerMismatch):
 		return "issuer_mismatch"
 	case errors.Is(err, providers.ErrUnavailable):

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -82,7 +82,7 @@ func (a *Auth) signOut(c *gin.Context, so SignOut) (string, error) {
 		// Cookie sessions: the revocation above is the server-side end.
 	} else if err := a.store.Delete(ctx, l.token); err != nil {
 		a.warn.Warn("ginauth: sign-out could not delete the session from the store", "err", err)
-		return target, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+		return target, errfmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	emit(a, c.Request.Context(), "signed_out", a.events.SignedOut, SignedOutEvent{
 		Time: a.now(), Reason: SignOutByUser, Provider: l.Provider, Issuer: l.User.Issuer,

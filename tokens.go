@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/providers"
 	"github.com/ginauth/ginauth/store"
 )
@@ -61,7 +61,7 @@ func (a *Auth) AccessTokenWithExpiry(c *gin.Context) (string, time.Time, error) 
 	if err != nil {
 		a.endLoaded(c, l)
 		a.emitSignedOut(c, l, SignOutByTokensUnreadable)
-		return "", time.Time{}, fmt.Errorf("%w: session tokens unreadable", ErrSessionEnded)
+		return "", time.Time{}, errfmt.Errorf("%w: session tokens unreadable", ErrSessionEnded)
 	}
 	if a.fresh(tok) {
 		return tok.AccessToken, tok.Expiry, nil
@@ -82,7 +82,7 @@ func (a *Auth) AccessTokenWithExpiry(c *gin.Context) (string, time.Time, error) 
 		if own {
 			a.emitRefreshFailed(c, l, err, true)
 		}
-		return "", time.Time{}, fmt.Errorf("%w: %w", ErrSessionEnded, err)
+		return "", time.Time{}, errfmt.Errorf("%w: %w", ErrSessionEnded, err)
 	case err != nil:
 		a.warn.Warn("ginauth: refresh failed; session kept", "provider", l.Provider, "err", err)
 		if own {
@@ -98,7 +98,7 @@ func (a *Auth) AccessTokenWithExpiry(c *gin.Context) (string, time.Time, error) 
 				a.emitRefreshFailed(c, l, err, gone)
 			}
 			if gone {
-				return "", time.Time{}, fmt.Errorf("%w: %w", ErrSessionEnded, err)
+				return "", time.Time{}, errfmt.Errorf("%w: %w", ErrSessionEnded, err)
 			}
 			return "", time.Time{}, err
 		}
@@ -170,7 +170,7 @@ func (s *sessions) refreshed(ctx context.Context, l *loaded, tok providers.Token
 			unlock, err := lk.Lock(lockCtx, l.token, s.lockTTL)
 			cancel()
 			if err != nil {
-				return providers.Token{}, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+				return providers.Token{}, errfmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 			}
 			defer unlock()
 			// Another instance may have refreshed while we waited.
@@ -213,7 +213,7 @@ func (s *sessions) storeTokens(ctx context.Context, l *loaded, t providers.Token
 		return errSessionGone
 	}
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+		return errfmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	return nil
 }
@@ -222,7 +222,7 @@ func (s *sessions) storeTokens(ctx context.Context, l *loaded, t providers.Token
 func (s *sessions) storedTokens(ctx context.Context, l *loaded) (providers.Token, error) {
 	data, found, err := s.store.Load(ctx, l.token)
 	if err != nil {
-		return providers.Token{}, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+		return providers.Token{}, errfmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	if !found {
 		return providers.Token{}, errSessionGone

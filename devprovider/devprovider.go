@@ -38,6 +38,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/providers"
 )
 
@@ -131,7 +132,7 @@ func New(baseURL string, opts Options) (*Dev, error) {
 		PostLogoutRedirectURIs: []string{base + opts.AuthPath + "/signout/complete"},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+		return nil, errfmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
 	rp, err := providers.OIDC(providers.OIDCConfig{
 		Name:         opts.Name,
@@ -160,7 +161,7 @@ func (d *Dev) Mount(r *gin.Engine) error { return MountOP(r, d.OP) }
 func MountOP(r *gin.Engine, op *ginauthtest.Provider) error {
 	u, err := url.Parse(op.Issuer())
 	if err != nil {
-		return fmt.Errorf("%w: issuer: %w", ErrInvalidOptions, err)
+		return errfmt.Errorf("%w: issuer: %w", ErrInvalidOptions, err)
 	}
 	path := strings.TrimSuffix(u.Path, "/")
 	if path == "" {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,7 +25,7 @@ const authPath = "/auth"
 // the providers fetch their discovery documents on first use, so it can run
 // before the server listens (the development provider is served by this
 // very handler).
-func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) {
+func newApp(cfg config, log *slog.Logger, st store.Store) (*app, error) {
 	var (
 		list []providers.Provider
 		op   *ginauthtest.Provider
@@ -115,7 +117,40 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 	api.GET("/me", apiMe)
 	api.GET("/token", apiToken(auth.AccessTokenWithExpiry))
 
-	return e, nil
+	var check []string // every provider but the development one, served by this very app
+	for _, p := range list {
+		if p.Name() != devName {
+			check = append(check, p.Name())
+		}
+	}
+	return &app{Handler: e, auth: auth, check: check}, nil
+}
+
+// app is the example's handler and what the start-up check needs.
+type app struct {
+	http.Handler
+	auth  *ginauth.Auth
+	check []string // the providers checkProviders checks
+}
+
+// checkTimeout bounds the start-up check of the providers.
+const checkTimeout = 20 * time.Second
+
+// checkProviders runs ginauth's start-up check of the configured providers
+// (discovery, issuer, client credentials) and logs what to fix at ERROR.
+// The app keeps serving either way: a provider down at start may come back,
+// and the other providers still work.
+func (a *app) checkProviders(ctx context.Context, log *slog.Logger) {
+	if len(a.check) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	if err := a.auth.CheckProviders(ctx, a.check...); err != nil {
+		log.Error("provider check failed: sign-in with these providers fails until this is fixed", "err", err)
+		return
+	}
+	log.Info("providers checked", "providers", a.check)
 }
 
 // describeProviders is the list of provider names for the start-up log.

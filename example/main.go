@@ -101,6 +101,18 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) int 
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// The start-up check runs once the server listens (the development
+	// provider is served by this app); it only logs, and run waits for it.
+	checkCtx, cancelCheck := context.WithCancel(ctx)
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		handler.checkProviders(checkCtx, log)
+	}()
+	defer func() {
+		cancelCheck()
+		<-checked
+	}()
 	select {
 	case err := <-errc:
 		log.Error("server failed", "err", err)

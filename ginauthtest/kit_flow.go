@@ -210,7 +210,7 @@ func (k *kit) opOrigin() string {
 // (ginauth's error page codes).
 func callbackHint(code string) string {
 	switch code {
-	case "token_exchange":
+	case "token_exchange", "provider_misconfigured":
 		return "this Provider refused the app's token request: is the provider's ClientSecret op.ClientSecret()?"
 	case "invalid_id_token", "issuer_mismatch":
 		return "the app refused this Provider's answer: is the provider's ClientID op.ClientID(), its Issuer op.Issuer(), its clock (Now) the Provider's, and is a Behavior set?"

@@ -421,7 +421,7 @@ func TestSignInFailsClearly(t *testing.T) {
 			app: func(t *testing.T, op *ginauthtest.Provider) http.Handler {
 				return newKitApp(t, op, func(a *kitApp) { a.provider.ClientSecret = "wrong" })
 			},
-			wants: []string{"callback refused the sign-in", "/auth/signin?error=token_exchange", "ClientSecret op.ClientSecret()"},
+			wants: []string{"callback refused the sign-in", "/auth/signin?error=provider_misconfigured", "ClientSecret op.ClientSecret()"},
 		},
 		{
 			name: "refused by an allow-list",

@@ -10,12 +10,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // AppleIssuer is Sign in with Apple's issuer identifier.
@@ -91,13 +92,13 @@ func Apple(cfg AppleConfig) (*AppleProvider, error) {
 	}
 	switch {
 	case cfg.TeamID == "":
-		return nil, fmt.Errorf("%w: apple: TeamID is empty", ErrInvalidConfig)
+		return nil, errfmt.Errorf("%w: apple: TeamID is empty", ErrInvalidConfig)
 	case cfg.KeyID == "":
-		return nil, fmt.Errorf("%w: apple: KeyID is empty", ErrInvalidConfig)
+		return nil, errfmt.Errorf("%w: apple: KeyID is empty", ErrInvalidConfig)
 	case cfg.SecretLifetime < 0 || cfg.SecretLifetime > AppleMaxSecretLifetime:
-		return nil, fmt.Errorf("%w: apple: SecretLifetime must be in (0, %s]", ErrInvalidConfig, AppleMaxSecretLifetime)
+		return nil, errfmt.Errorf("%w: apple: SecretLifetime must be in (0, %s]", ErrInvalidConfig, AppleMaxSecretLifetime)
 	case cfg.SecretLifetime > 0 && cfg.SecretLifetime < 2*time.Minute:
-		return nil, fmt.Errorf("%w: apple: SecretLifetime is shorter than 2 minutes", ErrInvalidConfig)
+		return nil, errfmt.Errorf("%w: apple: SecretLifetime is shorter than 2 minutes", ErrInvalidConfig)
 	}
 	if cfg.SecretLifetime == 0 {
 		cfg.SecretLifetime = AppleDefaultSecretLifetime
@@ -125,7 +126,7 @@ func Apple(cfg AppleConfig) (*AppleProvider, error) {
 		aud: cfg.Issuer, lifetime: cfg.SecretLifetime, now: cfg.Now,
 	}
 	if _, err := s.sign(cfg.Now()); err != nil { // fail now rather than at the first sign-in
-		return nil, fmt.Errorf("%w: apple: cannot sign with PrivateKey", ErrInvalidConfig)
+		return nil, errfmt.Errorf("%w: apple: cannot sign with PrivateKey", ErrInvalidConfig)
 	}
 	p.hooks = secretHooks{secret: s.get, post: true}
 	return &AppleProvider{OIDCProvider: p, secrets: s}, nil
@@ -135,7 +136,7 @@ func Apple(cfg AppleConfig) (*AppleProvider, error) {
 func parseAppleKey(data []byte) (*ecdsa.PrivateKey, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, fmt.Errorf("%w: apple: PrivateKey is not PEM", ErrInvalidConfig)
+		return nil, errfmt.Errorf("%w: apple: PrivateKey is not PEM", ErrInvalidConfig)
 	}
 	var key any
 	var err error
@@ -145,16 +146,16 @@ func parseAppleKey(data []byte) (*ecdsa.PrivateKey, error) {
 	case "EC PRIVATE KEY":
 		key, err = x509.ParseECPrivateKey(block.Bytes)
 	default:
-		return nil, fmt.Errorf("%w: apple: PrivateKey is a PEM %q block, want PRIVATE KEY", ErrInvalidConfig, block.Type)
+		return nil, errfmt.Errorf("%w: apple: PrivateKey is a PEM %q block, want PRIVATE KEY", ErrInvalidConfig, block.Type)
 	}
 	if err != nil {
 		// The parser's message says nothing about the key's value, but keep
 		// only that parsing failed.
-		return nil, fmt.Errorf("%w: apple: PrivateKey does not parse", ErrInvalidConfig)
+		return nil, errfmt.Errorf("%w: apple: PrivateKey does not parse", ErrInvalidConfig)
 	}
 	ec, ok := key.(*ecdsa.PrivateKey)
 	if !ok || ec.Curve != elliptic.P256() {
-		return nil, fmt.Errorf("%w: apple: PrivateKey is not a P-256 (ES256) key", ErrInvalidConfig)
+		return nil, errfmt.Errorf("%w: apple: PrivateKey is not a P-256 (ES256) key", ErrInvalidConfig)
 	}
 	return ec, nil
 }

@@ -22,6 +22,8 @@ import (
 //     Entra ID's multi-tenant configs).
 //   - [AccessTokenVerifier]: verifies JWT access tokens (RFC 9068) for
 //     APIs that accept bearer tokens.
+//   - [Checker]: checks its configuration against the provider at start-up
+//     (Auth.CheckProviders).
 //
 // A third-party Provider should implement every one that applies: a
 // provider that returns iss in its authorization responses but does not
@@ -99,13 +101,16 @@ var (
 	_ AuthorizationIssChecker = (*OIDCProvider)(nil)
 	_ IssuerMatcher           = (*OIDCProvider)(nil)
 	_ AccessTokenVerifier     = (*OIDCProvider)(nil)
+	_ Checker                 = (*OIDCProvider)(nil)
 )
 
-// The generic OAuth 2.0 provider (and its presets) refreshes, revokes and,
-// when configured with an expected iss, checks RFC 9207.
+// The generic OAuth 2.0 provider (and its presets) refreshes, revokes,
+// checks its client credentials at start-up and, when configured with an
+// expected iss, checks RFC 9207.
 var (
 	_ Refresher               = (*OAuth2Provider)(nil)
 	_ Revoker                 = (*OAuth2Provider)(nil)
 	_ AuthorizationIssChecker = (*OAuth2Provider)(nil)
+	_ Checker                 = (*OAuth2Provider)(nil)
 	_ Provider                = (*GitHubProvider)(nil)
 )

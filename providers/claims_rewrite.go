@@ -3,7 +3,8 @@ package providers
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // rewriteClaims decodes id.Claims, lets f change them and encodes them back.
@@ -13,12 +14,12 @@ func rewriteClaims(id *Identity, f func(claims map[string]any)) error {
 	dec := json.NewDecoder(bytes.NewReader(id.Claims))
 	dec.UseNumber() // large integers survive the round trip
 	if err := dec.Decode(&claims); err != nil || claims == nil {
-		return fmt.Errorf("%w: claims are not a JSON object", ErrClaimRejected)
+		return errfmt.Errorf("%w: claims are not a JSON object", ErrClaimRejected)
 	}
 	f(claims)
 	out, err := json.Marshal(claims)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrClaimRejected, err)
+		return errfmt.Errorf("%w: %w", ErrClaimRejected, err)
 	}
 	id.Claims = out
 	return nil

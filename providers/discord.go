@@ -2,10 +2,11 @@ package providers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // DiscordURL is Discord's base URL.
@@ -45,7 +46,7 @@ func Discord(cfg DiscordConfig) (*OAuth2Provider, error) {
 		base = strings.TrimSuffix(cfg.BaseURL, "/")
 	}
 	if cfg.ClientSecret == "" {
-		return nil, fmt.Errorf("%w: provider %s: ClientSecret is required", ErrInvalidConfig, cfg.Name)
+		return nil, errfmt.Errorf("%w: provider %s: ClientSecret is required", ErrInvalidConfig, cfg.Name)
 	}
 	return OAuth2(OAuth2Config{
 		Name:          cfg.Name,
@@ -70,7 +71,7 @@ func Discord(cfg DiscordConfig) (*OAuth2Provider, error) {
 func discordUser(_ context.Context, _ *OAuth2API, m map[string]any) (*OAuth2User, error) {
 	id, _ := m["id"].(string)
 	if !isDecimalID(id) {
-		return nil, fmt.Errorf("%w: Discord user without a snowflake id", ErrUserInfo)
+		return nil, errfmt.Errorf("%w: Discord user without a snowflake id", ErrUserInfo)
 	}
 	u := &OAuth2User{Subject: id, Extra: map[string]any{}}
 	username, _ := m["username"].(string)

@@ -14,6 +14,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/internal/flight"
 	"github.com/ginauth/ginauth/internal/oidcjwt"
 )
@@ -134,7 +135,7 @@ func (c *metadataCache) get(ctx context.Context) (*loadedMetadata, error) {
 	}
 	if !errors.Is(err, ErrUnavailable) {
 		// ctx ended, or the fetch panicked.
-		err = fmt.Errorf("%w: discovery of %s: %w", ErrUnavailable, c.p.cfg.Name, err)
+		err = errfmt.Errorf("%w: discovery of %s: %w", ErrUnavailable, c.p.cfg.Name, err)
 	}
 	if ctx.Err() == nil {
 		// The fetch failed: the last good metadata, within its grace.
@@ -160,7 +161,7 @@ func (c *metadataCache) refresh(ctx context.Context, seen uint64) (m *loadedMeta
 	prev := c.loaded
 	c.mu.Unlock()
 
-	err = fmt.Errorf("%w: discovery of %s did not complete", ErrUnavailable, c.p.cfg.Name) // if it panics
+	err = errfmt.Errorf("%w: discovery of %s did not complete", ErrUnavailable, c.p.cfg.Name) // if it panics
 	defer func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -195,14 +196,14 @@ func (p *OIDCProvider) discover(ctx context.Context, prev *loadedMetadata) (*loa
 	}
 	op, err := oidc.NewProvider(octx, p.cfg.Issuer)
 	if err != nil {
-		return nil, fmt.Errorf("%w: discovery of %s: %w", ErrUnavailable, p.cfg.Name, call.failure(ctx, "discovery document", err))
+		return nil, errfmt.Errorf("%w: discovery of %s: %w", ErrUnavailable, p.cfg.Name, call.failure(ctx, "discovery document", err))
 	}
 	var doc Metadata // go-oidc's Provider exposes few fields: ginauth reads the rest
 	if err := op.Claims(&doc); err != nil {
-		return nil, fmt.Errorf("%w: discovery of %s: malformed JSON: %w", ErrUnavailable, p.cfg.Name, err)
+		return nil, errfmt.Errorf("%w: discovery of %s: malformed JSON: %w", ErrUnavailable, p.cfg.Name, err)
 	}
 	if p.issuers != nil && !p.issuers.discovery(doc.Issuer) {
-		return nil, fmt.Errorf("%w: discovery of %s: %w: discovery document names issuer %q", ErrUnavailable, p.cfg.Name, ErrIssuerMismatch, truncate(doc.Issuer))
+		return nil, errfmt.Errorf("%w: discovery of %s: %w: %w: discovery document names issuer %q", ErrUnavailable, p.cfg.Name, ErrMisconfigured, ErrIssuerMismatch, truncate(doc.Issuer))
 	}
 	for name, endpoint := range map[string]string{
 		"authorization_endpoint": doc.AuthorizationEndpoint,
@@ -210,7 +211,7 @@ func (p *OIDCProvider) discover(ctx context.Context, prev *loadedMetadata) (*loa
 		"jwks_uri":               doc.JWKSURI,
 	} {
 		if err := checkEndpoint(endpoint); err != nil {
-			return nil, fmt.Errorf("%w: discovery of %s: %s: %w", ErrUnavailable, p.cfg.Name, name, err)
+			return nil, errfmt.Errorf("%w: discovery of %s: %s: %w", ErrUnavailable, p.cfg.Name, name, err)
 		}
 	}
 	for name, endpoint := range map[string]string{
@@ -222,11 +223,11 @@ func (p *OIDCProvider) discover(ctx context.Context, prev *loadedMetadata) (*loa
 			continue
 		}
 		if err := checkEndpoint(endpoint); err != nil {
-			return nil, fmt.Errorf("%w: discovery of %s: %s: %w", ErrUnavailable, p.cfg.Name, name, err)
+			return nil, errfmt.Errorf("%w: discovery of %s: %s: %w", ErrUnavailable, p.cfg.Name, name, err)
 		}
 	}
 	if len(doc.CodeChallengeMethodsSupported) > 0 && !slices.Contains(doc.CodeChallengeMethodsSupported, "S256") {
-		return nil, fmt.Errorf("%w: discovery of %s: S256 PKCE is not supported", ErrUnavailable, p.cfg.Name)
+		return nil, errfmt.Errorf("%w: discovery of %s: S256 PKCE is not supported", ErrUnavailable, p.cfg.Name)
 	}
 	algs := p.cfg.SigningAlgs
 	if len(algs) == 0 {

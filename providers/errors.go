@@ -31,6 +31,14 @@ var (
 	// ErrClaimRejected: a provider-specific claim check failed (for example
 	// Google's hosted domain).
 	ErrClaimRejected = errors.New("ginauth: claim rejected")
+	// ErrMisconfigured: the failure is a configuration mistake that only
+	// the site's administrators can fix, not a passing outage: discovery
+	// names another issuer than the configured one, or the token endpoint
+	// refused the client itself (invalid_client: a wrong client ID or
+	// secret; unauthorized_client; GitHub's incorrect_client_credentials
+	// and redirect_uri_mismatch). It is wrapped together with the error of
+	// the failure (ErrIssuerMismatch, ErrTokenExchange).
+	ErrMisconfigured = errors.New("ginauth: provider misconfigured")
 
 	// ErrInvalidToken is the parent of every ID token validation error below.
 	ErrInvalidToken = oidcjwt.ErrInvalidToken

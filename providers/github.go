@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // GitHub endpoints (github.com).
@@ -92,17 +93,17 @@ func GitHub(cfg GitHubConfig) (*GitHubProvider, error) {
 	if cfg.EnterpriseURL != "" {
 		base := strings.TrimSuffix(cfg.EnterpriseURL, "/")
 		if err := CheckIssuerURL(base); err != nil {
-			return nil, fmt.Errorf("%w: provider %s: EnterpriseURL: %v", ErrInvalidConfig, cfg.Name, err)
+			return nil, errfmt.Errorf("%w: provider %s: EnterpriseURL: %v", ErrInvalidConfig, cfg.Name, err)
 		}
 		web, api = base, base+"/api/v3"
 	}
 	if cfg.ClientID == "" || cfg.ClientSecret == "" {
-		return nil, fmt.Errorf("%w: provider %s: ClientID and ClientSecret are required", ErrInvalidConfig, cfg.Name)
+		return nil, errfmt.Errorf("%w: provider %s: ClientID and ClientSecret are required", ErrInvalidConfig, cfg.Name)
 	}
 	orgs := make([]string, 0, len(cfg.AllowedOrgs))
 	for _, o := range cfg.AllowedOrgs {
 		if !gitHubSlug.MatchString(o) {
-			return nil, fmt.Errorf("%w: provider %s: AllowedOrgs: %q is not an organization login", ErrInvalidConfig, cfg.Name, o)
+			return nil, errfmt.Errorf("%w: provider %s: AllowedOrgs: %q is not an organization login", ErrInvalidConfig, cfg.Name, o)
 		}
 		orgs = append(orgs, strings.ToLower(o))
 	}
@@ -110,7 +111,7 @@ func GitHub(cfg GitHubConfig) (*GitHubProvider, error) {
 	for _, t := range cfg.AllowedTeams {
 		org, slug, ok := strings.Cut(t, "/")
 		if !ok || !gitHubSlug.MatchString(org) || !gitHubSlug.MatchString(slug) {
-			return nil, fmt.Errorf("%w: provider %s: AllowedTeams: %q is not org/team-slug", ErrInvalidConfig, cfg.Name, t)
+			return nil, errfmt.Errorf("%w: provider %s: AllowedTeams: %q is not org/team-slug", ErrInvalidConfig, cfg.Name, t)
 		}
 		teams = append(teams, strings.ToLower(t))
 	}
@@ -139,7 +140,7 @@ func GitHub(cfg GitHubConfig) (*GitHubProvider, error) {
 		if restricted && !slices.ContainsFunc(u.Groups, func(g string) bool {
 			return slices.Contains(orgs, g) || slices.Contains(teams, g)
 		}) {
-			return nil, fmt.Errorf("%w: not a member of an allowed GitHub organization or team", ErrClaimRejected)
+			return nil, errfmt.Errorf("%w: not a member of an allowed GitHub organization or team", ErrClaimRejected)
 		}
 		return u, nil
 	}
@@ -176,7 +177,7 @@ func GitHub(cfg GitHubConfig) (*GitHubProvider, error) {
 func gitHubUser(ctx context.Context, a *OAuth2API, api string, m map[string]any) (*OAuth2User, error) {
 	id, ok := m["id"].(json.Number)
 	if !ok || !isDecimalID(id.String()) {
-		return nil, fmt.Errorf("%w: GitHub user without a numeric id", ErrUserInfo)
+		return nil, errfmt.Errorf("%w: GitHub user without a numeric id", ErrUserInfo)
 	}
 	login, _ := m["login"].(string)
 	u := &OAuth2User{Subject: id.String(), Extra: map[string]any{}}
@@ -271,7 +272,7 @@ func gitHubPages[T any](ctx context.Context, a *OAuth2API, api, first string, ou
 			return nil
 		}
 		if !strings.HasPrefix(next, api+"/") {
-			return fmt.Errorf("%w: GitHub pagination link leaves the API", ErrUserInfo)
+			return errfmt.Errorf("%w: GitHub pagination link leaves the API", ErrUserInfo)
 		}
 	}
 	return nil // bounded: further pages are not read
@@ -315,7 +316,7 @@ func (g *GitHubProvider) revoke(ctx context.Context, client *http.Client, token,
 	req.SetBasicAuth(g.clientID, g.clientSecret)
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: revocation: %w", ErrUnavailable, err)
+		return errfmt.Errorf("%w: revocation: %w", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
@@ -323,5 +324,5 @@ func (g *GitHubProvider) revoke(ctx context.Context, client *http.Client, token,
 	case http.StatusNoContent, http.StatusNotFound:
 		return nil
 	}
-	return fmt.Errorf("%w: revocation answered HTTP %d", ErrUnavailable, resp.StatusCode)
+	return errfmt.Errorf("%w: revocation answered HTTP %d", ErrUnavailable, resp.StatusCode)
 }

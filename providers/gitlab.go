@@ -2,10 +2,11 @@ package providers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // GitLabURL is gitlab.com's base URL, which is also its issuer.
@@ -63,7 +64,7 @@ func GitLab(cfg GitLabConfig) (*GitLabProvider, error) {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if err := CheckIssuerURL(cfg.BaseURL); err != nil {
-		return nil, fmt.Errorf("%w: gitlab: BaseURL: %w", ErrInvalidConfig, err)
+		return nil, errfmt.Errorf("%w: gitlab: BaseURL: %w", ErrInvalidConfig, err)
 	}
 	if cfg.Scopes == nil {
 		cfg.Scopes = []string{"openid", "profile", "email"}

@@ -1,11 +1,12 @@
 package providers
 
 import (
-	"fmt"
 	"net/url"
 	"time"
 
 	"net/http"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // GoogleIssuer is Google's issuer identifier.
@@ -54,7 +55,7 @@ func Google(cfg GoogleConfig) (*OIDCProvider, error) {
 	}
 	if cfg.HostedDomain != "" {
 		if cfg.HostedDomain == "*" {
-			return nil, fmt.Errorf("%w: google: HostedDomain must name one domain", ErrInvalidConfig)
+			return nil, errfmt.Errorf("%w: google: HostedDomain must name one domain", ErrInvalidConfig)
 		}
 		params.Set("hd", cfg.HostedDomain)
 	}
@@ -76,7 +77,7 @@ func Google(cfg GoogleConfig) (*OIDCProvider, error) {
 	if hd := cfg.HostedDomain; hd != "" {
 		p.checkFn = func(claims map[string]any) error {
 			if got, _ := claims["hd"].(string); got != hd {
-				return fmt.Errorf("%w: hd claim is not %q", ErrClaimRejected, hd)
+				return errfmt.Errorf("%w: hd claim is not %q", ErrClaimRejected, hd)
 			}
 			return nil
 		}

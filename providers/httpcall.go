@@ -9,6 +9,8 @@ import (
 	"net/http"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // errSignedUserInfo: a UserInfo response of type application/jwt. go-oidc
@@ -82,7 +84,7 @@ func (c *httpCall) failure(ctx context.Context, what string, oidcErr error) erro
 	}
 	var mismatch *oidc.IssuerMismatchError
 	if errors.As(oidcErr, &mismatch) {
-		return fmt.Errorf("%w: %s names issuer %q", ErrIssuerMismatch, what, truncate(mismatch.Discovered))
+		return errfmt.Errorf("%w: %w: %s names issuer %q", ErrMisconfigured, ErrIssuerMismatch, what, truncate(mismatch.Discovered))
 	}
 	return fmt.Errorf("%s: malformed JSON", what)
 }

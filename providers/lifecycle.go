@@ -3,12 +3,12 @@ package providers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/internal/oidcjwt"
 )
 
@@ -127,7 +127,7 @@ func (p *OIDCProvider) EndSessionURL(ctx context.Context, idTokenHint, postLogou
 	}
 	u, err := url.Parse(m.doc.EndSessionEndpoint)
 	if err != nil {
-		return "", fmt.Errorf("%w: end_session_endpoint: %w", ErrUnavailable, err)
+		return "", errfmt.Errorf("%w: end_session_endpoint: %w", ErrUnavailable, err)
 	}
 	q := u.Query()
 	if idTokenHint != "" {
@@ -155,7 +155,7 @@ func (p *OIDCProvider) VerifyLogoutToken(ctx context.Context, raw string) (*Logo
 		Skew:     p.cfg.ClockSkew,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, p.tokenError(err))
+		return nil, errfmt.Errorf("%w: %w", ErrInvalidLogoutToken, p.tokenError(err))
 	}
 	return claims, nil
 }

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // MicrosoftAuthority is the worldwide Microsoft Entra ID cloud instance.
@@ -60,6 +62,8 @@ func IsMicrosoftTenantID(s string) bool { return guidPattern.MatchString(s) }
 // verified by the tenant), and is false otherwise, whatever email_verified
 // the token carried. Ask for xms_edov in the app registration's optional
 // claims if verified emails matter (allow-lists by email, for example).
+// UserInfo (Microsoft Graph) is never fetched (OIDCConfig.SkipUserInfo):
+// its email is not the one xms_edov vouches for.
 //
 // Group overage: a user in more groups than fit in a token gets no groups
 // claim, but a _claim_names entry pointing at Microsoft Graph (or
@@ -115,7 +119,7 @@ func Microsoft(cfg MicrosoftConfig) (*OIDCProvider, error) {
 	}
 	authority, err := microsoftAuthority(cfg.Authority)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, cfg.Name, err)
+		return nil, errfmt.Errorf("%w: %s: %w", ErrInvalidConfig, cfg.Name, err)
 	}
 	tenant := strings.ToLower(strings.TrimSpace(cfg.Tenant))
 	if tenant == "" {
@@ -127,17 +131,17 @@ func Microsoft(cfg MicrosoftConfig) (*OIDCProvider, error) {
 		multi = true
 	case IsMicrosoftTenantID(tenant):
 	default:
-		return nil, fmt.Errorf("%w: %s: Tenant %q is not a tenant ID (a GUID) nor common, organizations or consumers (domain names are not accepted: use the directory (tenant) ID)", ErrInvalidConfig, cfg.Name, cfg.Tenant)
+		return nil, errfmt.Errorf("%w: %s: Tenant %q is not a tenant ID (a GUID) nor common, organizations or consumers (domain names are not accepted: use the directory (tenant) ID)", ErrInvalidConfig, cfg.Name, cfg.Tenant)
 	}
 	allowed := map[string]bool{}
 	for _, t := range cfg.AllowedTenants {
 		if !IsMicrosoftTenantID(t) {
-			return nil, fmt.Errorf("%w: %s: AllowedTenants entry %q is not a tenant ID (a GUID)", ErrInvalidConfig, cfg.Name, t)
+			return nil, errfmt.Errorf("%w: %s: AllowedTenants entry %q is not a tenant ID (a GUID)", ErrInvalidConfig, cfg.Name, t)
 		}
 		allowed[strings.ToLower(t)] = true
 	}
 	if len(allowed) > 0 && tenant != MicrosoftCommon && tenant != MicrosoftOrganizations {
-		return nil, fmt.Errorf("%w: %s: AllowedTenants needs Tenant common or organizations, not %q", ErrInvalidConfig, cfg.Name, tenant)
+		return nil, errfmt.Errorf("%w: %s: AllowedTenants needs Tenant common or organizations, not %q", ErrInvalidConfig, cfg.Name, tenant)
 	}
 	p, err := OIDC(OIDCConfig{
 		Name:         cfg.Name,
@@ -147,6 +151,10 @@ func Microsoft(cfg MicrosoftConfig) (*OIDCProvider, error) {
 		ClientSecret: cfg.ClientSecret,
 		Scopes:       cfg.Scopes,
 		EndSession:   cfg.EndSession,
+		// Entra ID puts the claims in the ID token (optional claims in
+		// the app registration). Its UserInfo (Microsoft Graph) email is
+		// not the one xms_edov vouches for: never merged.
+		SkipUserInfo: true,
 		HTTPClient:   cfg.HTTPClient,
 		Timeout:      cfg.Timeout,
 		ClockSkew:    cfg.ClockSkew,
@@ -265,7 +273,7 @@ func (m *microsoftTenants) adjust(claims map[string]any, multi, rejectOverage bo
 	if multi {
 		tid, _ := claims["tid"].(string)
 		if !m.tenantAllowed(tid) {
-			return fmt.Errorf("%w: tenant %q is not in AllowedTenants", ErrClaimRejected, truncate(tid))
+			return errfmt.Errorf("%w: tenant %q is not in AllowedTenants", ErrClaimRejected, truncate(tid))
 		}
 	}
 	email, _ := claims["email"].(string)
@@ -279,7 +287,7 @@ func (m *microsoftTenants) adjust(claims map[string]any, multi, rejectOverage bo
 	}
 	if overage {
 		if rejectOverage {
-			return fmt.Errorf("%w: the user's groups do not fit in the token (group overage)", ErrClaimRejected)
+			return errfmt.Errorf("%w: the user's groups do not fit in the token (group overage)", ErrClaimRejected)
 		}
 		delete(claims, "groups")
 		delete(claims, "_claim_names")
@@ -310,14 +318,14 @@ func adjustClaims(claims json.RawMessage, fn func(map[string]any) error) (json.R
 	dec.UseNumber()
 	var all map[string]any
 	if err := dec.Decode(&all); err != nil || all == nil {
-		return nil, fmt.Errorf("%w: claims are not a JSON object", ErrClaimRejected)
+		return nil, errfmt.Errorf("%w: claims are not a JSON object", ErrClaimRejected)
 	}
 	if err := fn(all); err != nil {
 		return nil, err
 	}
 	out, err := json.Marshal(all)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrClaimRejected, err)
+		return nil, errfmt.Errorf("%w: %w", ErrClaimRejected, err)
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package providers_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/ginauth/ginauth/providers"
@@ -78,8 +79,11 @@ func TestMicrosoftConfigErrors(t *testing.T) {
 		"allowed tenant not a GUID":      {ClientID: "id", AllowedTenants: []string{"contoso.com"}},
 		"bad name":                       {ClientID: "id", Name: "Microsoft"},
 	} {
-		if _, err := providers.Microsoft(cfg); !errors.Is(err, providers.ErrInvalidConfig) {
+		_, err := providers.Microsoft(cfg)
+		if !errors.Is(err, providers.ErrInvalidConfig) {
 			t.Errorf("%s: err = %v, want ErrInvalidConfig", name, err)
+		} else if n := strings.Count(err.Error(), "ginauth:"); n != 1 {
+			t.Errorf("%s: error %q has the ginauth: prefix %d times, want once", name, err, n)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/internal/safehttp"
 )
 
@@ -102,7 +103,7 @@ func (a *OAuth2API) GetJSON(ctx context.Context, rawURL string, v any) (http.Hea
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
-		return nil, fmt.Errorf("%s: malformed JSON: %w", u, err)
+		return nil, errfmt.Errorf("%s: malformed JSON: %w", u, err)
 	}
 	return resp.Header, nil
 }
@@ -181,10 +182,10 @@ type OAuth2Provider struct {
 // token. It does no network I/O.
 func OAuth2(cfg OAuth2Config) (*OAuth2Provider, error) {
 	if !ValidName(cfg.Name) {
-		return nil, fmt.Errorf("%w: name %q must match [a-z0-9][a-z0-9-]{0,31}", ErrInvalidConfig, cfg.Name)
+		return nil, errfmt.Errorf("%w: name %q must match [a-z0-9][a-z0-9-]{0,31}", ErrInvalidConfig, cfg.Name)
 	}
 	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: provider %s: %s", ErrInvalidConfig, cfg.Name, fmt.Sprintf(format, a...))
+		return errfmt.Errorf("%w: provider %s: %s", ErrInvalidConfig, cfg.Name, fmt.Sprintf(format, a...))
 	}
 	for _, e := range []struct{ name, v string }{{"AuthURL", cfg.AuthURL}, {"TokenURL", cfg.TokenURL}, {"UserURL", cfg.UserURL}} {
 		if e.v == "" {
@@ -327,10 +328,10 @@ func (p *OAuth2Provider) CheckAuthorizationIss(_ context.Context, iss string, pr
 		return nil
 	}
 	if !present {
-		return fmt.Errorf("%w: authorization response lacks the iss parameter", ErrIssuerMismatch)
+		return errfmt.Errorf("%w: authorization response lacks the iss parameter", ErrIssuerMismatch)
 	}
 	if iss != p.cfg.ExpectedIss {
-		return fmt.Errorf("%w: authorization response iss is not the expected one", ErrIssuerMismatch)
+		return errfmt.Errorf("%w: authorization response iss is not the expected one", ErrIssuerMismatch)
 	}
 	return nil
 }
@@ -342,10 +343,10 @@ func (p *OAuth2Provider) ctx(ctx context.Context) (context.Context, context.Canc
 
 func (p *OAuth2Provider) token(tok *oauth2.Token, sent time.Time) (Token, error) {
 	if tok.AccessToken == "" {
-		return Token{}, fmt.Errorf("%w: token response without access_token", ErrTokenExchange)
+		return Token{}, errfmt.Errorf("%w: token response without access_token", ErrTokenExchange)
 	}
 	if t := tok.Type(); !strings.EqualFold(t, "bearer") {
-		return Token{}, fmt.Errorf("%w: token_type %q is not bearer", ErrTokenExchange, sanitizeCode(t))
+		return Token{}, errfmt.Errorf("%w: token_type %q is not bearer", ErrTokenExchange, sanitizeCode(t))
 	}
 	out := Token{AccessToken: tok.AccessToken, TokenType: "Bearer", RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}
 	if tok.ExpiresIn > 0 {
@@ -382,7 +383,7 @@ func (p *OAuth2Provider) Exchange(ctx context.Context, resp AuthResponse) (*Iden
 		return nil, userEndpointError(err)
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("%w: user endpoint answered null", ErrUserInfo)
+		return nil, errfmt.Errorf("%w: user endpoint answered null", ErrUserInfo)
 	}
 	u, err := p.cfg.MapUser(ctx, api, raw)
 	if err != nil {
@@ -392,7 +393,7 @@ func (p *OAuth2Provider) Exchange(ctx context.Context, resp AuthResponse) (*Iden
 		return nil, userEndpointError(err)
 	}
 	if u == nil || u.Subject == "" || len(u.Subject) > 255 {
-		return nil, fmt.Errorf("%w: no usable subject", ErrUserInfo)
+		return nil, errfmt.Errorf("%w: no usable subject", ErrUserInfo)
 	}
 	claims := make(map[string]any, len(u.Extra)+6)
 	for k, v := range u.Extra {
@@ -416,7 +417,7 @@ func (p *OAuth2Provider) Exchange(ctx context.Context, resp AuthResponse) (*Iden
 	}
 	b, err := json.Marshal(claims)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUserInfo, err)
+		return nil, errfmt.Errorf("%w: %w", ErrUserInfo, err)
 	}
 	return &Identity{Issuer: p.cfg.Issuer, Subject: u.Subject, Claims: b, Token: tok}, nil
 }
@@ -466,7 +467,7 @@ func (p *OAuth2Provider) Revoke(ctx context.Context, token, hint string) error {
 func standardUser(_ context.Context, _ *OAuth2API, m map[string]any) (*OAuth2User, error) {
 	sub, _ := m["sub"].(string)
 	if sub == "" {
-		return nil, fmt.Errorf("%w: no sub", ErrUserInfo)
+		return nil, errfmt.Errorf("%w: no sub", ErrUserInfo)
 	}
 	u := &OAuth2User{Subject: sub}
 	u.Name, _ = m["name"].(string)
@@ -492,7 +493,7 @@ func userEndpointError(err error) error {
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Status < 500 {
 		// A refusal (401, 404, ...): the provider is up but gave no user.
-		return fmt.Errorf("%w: %w", ErrUserInfo, err)
+		return errfmt.Errorf("%w: %w", ErrUserInfo, err)
 	}
-	return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUserInfo, err)
+	return errfmt.Errorf("%w: %w: %w", ErrUnavailable, ErrUserInfo, err)
 }

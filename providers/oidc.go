@@ -8,11 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
+	"github.com/ginauth/ginauth/internal/oautherr"
 	"github.com/ginauth/ginauth/internal/oidcjwt"
 	"github.com/ginauth/ginauth/internal/safehttp"
 )
@@ -46,9 +47,22 @@ type OIDCConfig struct {
 	// (RP-Initiated Logout 1.0) when discovery advertises an
 	// end_session_endpoint. Off by default.
 	EndSession bool
-	// UserInfo fetches the UserInfo endpoint after the code exchange and merges
-	// its claims; its sub must equal the ID token's.
+	// UserInfo always fetches the UserInfo endpoint after the code exchange
+	// and merges its claims (ID token claims win); its sub must equal the
+	// ID token's, and a failure fails the sign-in.
+	//
+	// Without UserInfo or SkipUserInfo, the default, the endpoint is
+	// fetched only when the ID token lacks a claim that the requested
+	// scopes promise: "name" for the profile scope, "email" for email,
+	// "groups" for groups (some providers, such as panva's oidc-provider,
+	// keep them out of ID tokens). Its sub must then equal the ID token's
+	// too (a different sub fails the sign-in), but a UserInfo endpoint that
+	// cannot be reached or answers garbage leaves the ID token's claims as
+	// they are.
 	UserInfo bool
+	// SkipUserInfo never fetches the UserInfo endpoint: the identity has
+	// the ID token's claims only. It cannot be set with UserInfo.
+	SkipUserInfo bool
 
 	// HTTPClient is used for every call to the provider. It is wrapped so that
 	// responses are capped at 1 MiB and redirects are not followed. Default: a
@@ -66,12 +80,16 @@ type OIDCConfig struct {
 
 // OIDCProvider is a generic OpenID Connect provider.
 type OIDCProvider struct {
-	cfg     OIDCConfig
-	hooks   secretHooks // presets' client secret; see oidc_secret.go
-	client  *http.Client
-	scopes  []string
-	meta    *metadataCache
-	checkFn func(claims map[string]any) error
+	cfg   OIDCConfig
+	hooks secretHooks // presets' client secret; see oidc_secret.go
+	// promised are the claims the requested scopes promise (see
+	// OIDCConfig.UserInfo): the default fetches UserInfo when the ID
+	// token lacks one.
+	promised []string
+	client   *http.Client
+	scopes   []string
+	meta     *metadataCache
+	checkFn  func(claims map[string]any) error
 
 	// Set by presets with no single issuer (Microsoft's multi-tenant
 	// configs); nil for every other provider, which compares with
@@ -87,26 +105,29 @@ type OIDCProvider struct {
 // retried after failures.
 func OIDC(cfg OIDCConfig) (*OIDCProvider, error) {
 	if !ValidName(cfg.Name) {
-		return nil, fmt.Errorf("%w: name %q must match [a-z0-9][a-z0-9-]{0,31}", ErrInvalidConfig, cfg.Name)
+		return nil, errfmt.Errorf("%w: name %q must match [a-z0-9][a-z0-9-]{0,31}", ErrInvalidConfig, cfg.Name)
 	}
 	if err := CheckIssuerURL(cfg.Issuer); err != nil {
-		return nil, fmt.Errorf("%w: provider %s: %w", ErrInvalidConfig, cfg.Name, err)
+		return nil, errfmt.Errorf("%w: provider %s: %w", ErrInvalidConfig, cfg.Name, err)
 	}
 	if cfg.ClientID == "" {
-		return nil, fmt.Errorf("%w: provider %s: ClientID is empty", ErrInvalidConfig, cfg.Name)
+		return nil, errfmt.Errorf("%w: provider %s: ClientID is empty", ErrInvalidConfig, cfg.Name)
 	}
 	for _, alg := range cfg.SigningAlgs {
 		if !allowedAlg(alg) {
-			return nil, fmt.Errorf("%w: provider %s: signing algorithm %q is not allowed", ErrInvalidConfig, cfg.Name, alg)
+			return nil, errfmt.Errorf("%w: provider %s: signing algorithm %q is not allowed", ErrInvalidConfig, cfg.Name, alg)
 		}
 	}
+	if cfg.UserInfo && cfg.SkipUserInfo {
+		return nil, errfmt.Errorf("%w: provider %s: UserInfo and SkipUserInfo are both set", ErrInvalidConfig, cfg.Name)
+	}
 	if cfg.Timeout < 0 || cfg.ClockSkew < 0 || cfg.ClockSkew > 5*time.Minute {
-		return nil, fmt.Errorf("%w: provider %s: negative Timeout, or ClockSkew outside [0, 5m]", ErrInvalidConfig, cfg.Name)
+		return nil, errfmt.Errorf("%w: provider %s: negative Timeout, or ClockSkew outside [0, 5m]", ErrInvalidConfig, cfg.Name)
 	}
 	for k := range cfg.AuthParams {
 		switch k {
 		case "state", "nonce", "code_challenge", "code_challenge_method", "redirect_uri", "client_id", "response_type", "scope":
-			return nil, fmt.Errorf("%w: provider %s: AuthParams may not set %q", ErrInvalidConfig, cfg.Name, k)
+			return nil, errfmt.Errorf("%w: provider %s: AuthParams may not set %q", ErrInvalidConfig, cfg.Name, k)
 		}
 	}
 	if cfg.DisplayName == "" {
@@ -128,6 +149,7 @@ func OIDC(cfg OIDCConfig) (*OIDCProvider, error) {
 		p.client = safehttp.NewClient(cfg.Timeout)
 	}
 	p.scopes = append([]string{"openid"}, slices.DeleteFunc(slices.Clone(cfg.Scopes), func(s string) bool { return s == "openid" || s == "" })...)
+	p.promised = promisedClaims(p.scopes)
 	p.meta = newMetadataCache(p)
 	return p, nil
 }
@@ -228,16 +250,26 @@ func (p *OIDCProvider) Exchange(ctx context.Context, resp AuthResponse) (*Identi
 		expiry = sent.Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
 	merged := claims.Raw
-	if p.cfg.UserInfo && m.doc.UserinfoEndpoint != "" {
-		merged, err = p.fetchUserInfo(ctx, m, tok.AccessToken, claims)
-		if err != nil {
-			return nil, err
+	if m.doc.UserinfoEndpoint != "" && !p.cfg.SkipUserInfo {
+		switch {
+		case p.cfg.UserInfo:
+			if merged, err = p.fetchUserInfo(ctx, m, tok.AccessToken, claims); err != nil {
+				return nil, err
+			}
+		case p.lacksPromisedClaim(claims.Raw):
+			more, err := p.fetchUserInfo(ctx, m, tok.AccessToken, claims)
+			switch {
+			case err == nil:
+				merged = more
+			case !errors.Is(err, ErrUnavailable):
+				return nil, err // another subject: never ignored
+			}
 		}
 	}
 	if p.checkFn != nil {
 		var all map[string]any
 		if err := json.Unmarshal(merged, &all); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrClaimRejected, err)
+			return nil, errfmt.Errorf("%w: %w", ErrClaimRejected, err)
 		}
 		if err := p.checkFn(all); err != nil {
 			return nil, err
@@ -328,25 +360,27 @@ func (p *OIDCProvider) checkIss(m *loadedMetadata, iss string, present bool) err
 	switch {
 	case present && p.issuers != nil:
 		if !p.issuers.accepts(iss) {
-			return fmt.Errorf("%w: authorization response iss is not an issuer of this provider", ErrIssuerMismatch)
+			return errfmt.Errorf("%w: authorization response iss is not an issuer of this provider", ErrIssuerMismatch)
 		}
 	case present && iss != p.cfg.Issuer:
-		return fmt.Errorf("%w: authorization response iss is not the configured issuer", ErrIssuerMismatch)
+		return errfmt.Errorf("%w: authorization response iss is not the configured issuer", ErrIssuerMismatch)
 	case !present && m.doc.AuthorizationResponseIssParameterSupported:
-		return fmt.Errorf("%w: authorization response lacks the iss parameter the provider advertises", ErrIssuerMismatch)
+		return errfmt.Errorf("%w: authorization response lacks the iss parameter the provider advertises", ErrIssuerMismatch)
 	}
 	return nil
 }
 
 func (p *OIDCProvider) tokenError(err error) error {
 	if errors.Is(err, oidcjwt.ErrKeysUnavailable) {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return errfmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }
 
 // exchangeError maps a token endpoint failure to a sentinel, keeping the
-// provider's error code but never the response body.
+// provider's error code and a short, escaped error_description for logs,
+// but never the response body. A refusal of the client itself also wraps
+// ErrMisconfigured.
 func exchangeError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
@@ -354,29 +388,26 @@ func exchangeError(err error) error {
 		if code == "" && re.Response != nil {
 			code = "http " + fmt.Sprint(re.Response.StatusCode)
 		}
-		if re.Response != nil && re.Response.StatusCode >= 500 {
-			return fmt.Errorf("%w: %w: token endpoint answered %s", ErrUnavailable, ErrTokenExchange, sanitizeCode(code))
+		detail := sanitizeCode(code)
+		if re.ErrorDescription != "" {
+			detail += fmt.Sprintf(" (%q)", oautherr.Description(re.ErrorDescription))
 		}
-		return fmt.Errorf("%w: %s", ErrTokenExchange, sanitizeCode(code))
+		if re.Response != nil && re.Response.StatusCode >= 500 {
+			return errfmt.Errorf("%w: %w: token endpoint answered %s", ErrUnavailable, ErrTokenExchange, detail)
+		}
+		if oautherr.ClientConfig(re.ErrorCode) {
+			return errfmt.Errorf("%w: %w: %s", ErrMisconfigured, ErrTokenExchange, detail)
+		}
+		return errfmt.Errorf("%w: %s", ErrTokenExchange, detail)
 	}
 	if errors.Is(err, safehttp.ErrResponseTooLarge) {
-		return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrTokenExchange, safehttp.ErrResponseTooLarge)
+		return errfmt.Errorf("%w: %w: %w", ErrUnavailable, ErrTokenExchange, safehttp.ErrResponseTooLarge)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w: token endpoint timed out", ErrUnavailable, ErrTokenExchange)
+		return errfmt.Errorf("%w: %w: token endpoint timed out", ErrUnavailable, ErrTokenExchange)
 	}
-	return fmt.Errorf("%w: %w: token endpoint unreachable or answered garbage", ErrUnavailable, ErrTokenExchange)
+	return errfmt.Errorf("%w: %w: token endpoint unreachable or answered garbage", ErrUnavailable, ErrTokenExchange)
 }
 
 // sanitizeCode keeps an OAuth error code printable and short for logs.
-func sanitizeCode(code string) string {
-	if len(code) > 64 {
-		code = code[:64]
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e {
-			return '?'
-		}
-		return r
-	}, code)
-}
+func sanitizeCode(code string) string { return oautherr.Code(code) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -110,8 +111,12 @@ func TestOIDCConfigErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := good
 			mutate(&cfg)
-			if _, err := providers.OIDC(cfg); !errors.Is(err, providers.ErrInvalidConfig) {
+			_, err := providers.OIDC(cfg)
+			if !errors.Is(err, providers.ErrInvalidConfig) {
 				t.Fatalf("err = %v, want ErrInvalidConfig", err)
+			}
+			if n := strings.Count(err.Error(), "ginauth:"); n != 1 {
+				t.Errorf("error %q has the ginauth: prefix %d times, want once", err, n)
 			}
 		})
 	}
@@ -161,6 +166,9 @@ func TestOIDCDiscoveryIssuerMismatch(t *testing.T) {
 	_, err := p.Metadata(context.Background())
 	if !errors.Is(err, providers.ErrIssuerMismatch) || !errors.Is(err, providers.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrIssuerMismatch and ErrUnavailable", err)
+	}
+	if n := strings.Count(err.Error(), "ginauth:"); n != 1 {
+		t.Errorf("error %q has the ginauth: prefix %d times, want once", err, n)
 	}
 }
 

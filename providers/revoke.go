@@ -3,13 +3,14 @@ package providers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // Revoker is implemented by providers that can revoke tokens (RFC 7009).
@@ -66,12 +67,12 @@ func postRevocation(ctx context.Context, client *http.Client, endpoint, clientID
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: revocation: %w", ErrUnavailable, err)
+		return errfmt.Errorf("%w: revocation: %w", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%w: revocation answered HTTP %d", ErrUnavailable, resp.StatusCode)
+		return errfmt.Errorf("%w: revocation answered HTTP %d", ErrUnavailable, resp.StatusCode)
 	}
 	return nil
 }

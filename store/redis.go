@@ -8,10 +8,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // RedisOptions configure a Redis store.
@@ -84,7 +85,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 func NewRedisURL(url string, opts RedisOptions) (*Redis, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("ginauth: NewRedisURL: %w", err)
+		return nil, errfmt.Errorf("ginauth: NewRedisURL: %w", err)
 	}
 	o.ContextTimeoutEnabled = true
 	c := redis.NewClient(o)
@@ -184,7 +185,7 @@ func (s *Redis) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.timeout)
 }
 
-func unavailable(err error) error { return fmt.Errorf("%w: redis: %w", ErrUnavailable, err) }
+func unavailable(err error) error { return errfmt.Errorf("%w: redis: %w", ErrUnavailable, err) }
 
 // ttlMillis is the TTL, in whole milliseconds rounded up, of something that
 // expires at exp.

@@ -16,6 +16,8 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	gsessions "github.com/gorilla/sessions"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // SessionsOptions configure FromSessions. The zero value is ready to use.
@@ -238,7 +240,7 @@ func (a *SessionsAdapter) unavailable(op string, err error) error {
 	if err == nil {
 		err = errors.New("no session")
 	}
-	return fmt.Errorf("%w: sessions backend: %s %q: %w", ErrUnavailable, op, a.name, err)
+	return errfmt.Errorf("%w: sessions backend: %s %q: %w", ErrUnavailable, op, a.name, err)
 }
 
 // sessionsLive returns the data of a ginauth session's values, and whether

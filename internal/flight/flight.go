@@ -11,8 +11,9 @@ package flight
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // ErrPanicked wraps the value of a panic raised by a call.
@@ -66,7 +67,7 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(ctx context.Context
 func (g *Group[K, V]) run(ctx context.Context, key K, c *call[V], fn func(ctx context.Context) (V, error)) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.err = fmt.Errorf("%w: %v", ErrPanicked, r)
+			c.err = errfmt.Errorf("%w: %v", ErrPanicked, r)
 		}
 		g.mu.Lock()
 		delete(g.m, key)

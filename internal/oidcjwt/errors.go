@@ -11,6 +11,8 @@ package oidcjwt
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // Errors returned by RemoteKeySet.Verify and ValidateIDToken.
@@ -82,5 +84,5 @@ func (e *refinedError) Unwrap() error { return e.parent }
 
 // tokenError returns an error matching both ErrInvalidToken and kind.
 func tokenError(kind error, format string, args ...any) error {
-	return fmt.Errorf("%w: %w: %s", ErrInvalidToken, kind, fmt.Sprintf(format, args...))
+	return errfmt.Errorf("%w: %w: %s", ErrInvalidToken, kind, fmt.Sprintf(format, args...))
 }

@@ -17,6 +17,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/ginauth/ginauth/internal/errfmt"
 	"github.com/ginauth/ginauth/internal/flight"
 	"github.com/ginauth/ginauth/internal/safehttp"
 )
@@ -493,7 +494,7 @@ func (k *RemoteKeySet) await(ctx context.Context, seen uint64) (*keySnapshot, er
 	})
 	if err != nil && !errors.Is(err, ErrKeysUnavailable) {
 		// ctx ended, or the fetch panicked.
-		err = fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+		err = errfmt.Errorf("%w: %w", ErrKeysUnavailable, err)
 	}
 	return set, err
 }
@@ -521,7 +522,7 @@ func (k *RemoteKeySet) fetchOnce(ctx context.Context, seen uint64) (set *keySnap
 		k.attempts++
 		k.fetching = false
 		if err != nil {
-			err = fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+			err = errfmt.Errorf("%w: %w", ErrKeysUnavailable, err)
 			k.lastErr, k.lastErrAt = err, k.now()
 			set = k.cur
 			return
@@ -566,7 +567,7 @@ func (k *RemoteKeySet) get(ctx context.Context) ([]verifyKey, time.Duration, err
 	}
 	body, err := safehttp.ReadAll(resp.Body)
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading JWKS: %w", err)
+		return nil, 0, errfmt.Errorf("reading JWKS: %w", err)
 	}
 	keys, err := parseJWKS(body)
 	if err != nil {
@@ -584,7 +585,7 @@ func parseJWKS(body []byte) ([]verifyKey, error) {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("parsing JWKS: %w", err)
+		return nil, errfmt.Errorf("parsing JWKS: %w", err)
 	}
 	var keys []verifyKey
 	for _, raw := range doc.Keys {

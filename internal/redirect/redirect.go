@@ -25,12 +25,13 @@ package redirect
 
 import (
 	"errors"
-	"fmt"
 	"net/netip"
 	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ginauth/ginauth/internal/errfmt"
 )
 
 // maxLength is the longest value Resolve considers, in bytes.
@@ -106,7 +107,7 @@ func New(baseURL string, allowedHosts []string) (*Policy, error) {
 // canonical host and path prefix ("" or "/app", without a trailing "/").
 func parseBase(baseURL string) (scheme, host, prefix string, err error) {
 	fail := func(reason string) (string, string, string, error) {
-		return "", "", "", fmt.Errorf("%w: base URL %q %s", ErrInvalidPolicy, baseURL, reason)
+		return "", "", "", errfmt.Errorf("%w: base URL %q %s", ErrInvalidPolicy, baseURL, reason)
 	}
 	if baseURL == "" {
 		return fail("is empty")
@@ -175,7 +176,7 @@ func cleanPrefix(path string) (string, bool) {
 // host name and port (possibly empty).
 func parseAllowedHost(entry string) (host, port string, err error) {
 	fail := func(reason string) (string, string, error) {
-		return "", "", fmt.Errorf("%w: allowed host %q %s", ErrInvalidPolicy, entry, reason)
+		return "", "", errfmt.Errorf("%w: allowed host %q %s", ErrInvalidPolicy, entry, reason)
 	}
 	switch {
 	case entry == "":
