@@ -1,0 +1,450 @@
+package redistest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ginauth/ginauth/internal/testenv"
+)
+
+// Cluster timing. NodeTimeout is the cluster-node-timeout: a master that
+// has not answered for this long is failed over to its replica.
+const (
+	NodeTimeout    = time.Second
+	clusterTimeout = 30 * time.Second // from exec to cluster_state:ok everywhere
+)
+
+// Cluster is a Redis Cluster of three masters and three replicas, each a
+// redis-server process on free loopback ports, in a temporary directory,
+// without persistence. Its nodes are stopped by PID when the test ends.
+type Cluster struct {
+	bin, cli string
+	nodes    []*clusterNode
+
+	mu      sync.Mutex
+	clients []*redis.ClusterClient
+}
+
+// clusterNode is one redis-server of a cluster.
+type clusterNode struct {
+	port, busPort int
+	dir           string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// Node describes a cluster node as CLUSTER NODES reports it.
+type Node struct {
+	ID     string
+	Addr   string // host:port
+	Master bool
+	Failed bool     // flagged fail or pfail, or disconnected
+	Slots  [][2]int // ranges served by a master, inclusive
+}
+
+// CLIBinary returns the redis-cli binary's path ($REDIS_CLI, beside the
+// server binary, or on PATH), or "".
+func CLIBinary() string {
+	if p := os.Getenv("REDIS_CLI"); p != "" {
+		return p
+	}
+	if bin := Binary(); bin != "" {
+		p := filepath.Join(filepath.Dir(bin), "redis-cli")
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("redis-cli"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// StartCluster starts a cluster of six nodes (three masters with one
+// replica each) for tb, waits until every node reports cluster_state:ok,
+// and stops every node when tb ends. It skips or fails tb (see the package
+// doc) when redis-server or redis-cli is missing.
+func StartCluster(tb testing.TB) *Cluster {
+	tb.Helper()
+	if !Available(tb) {
+		return nil
+	}
+	c := &Cluster{bin: Binary(), cli: CLIBinary()}
+	if c.cli == "" {
+		testenv.SkipOrFail(tb, "redistest: redis-cli not found ($REDIS_CLI, beside redis-server, PATH); "+
+			"it comes with redis-server (Debian: apt-get install redis-server)")
+		return nil
+	}
+	tb.Cleanup(c.shutdown)
+	root := tb.TempDir()
+	for i := range 6 {
+		n := &clusterNode{dir: filepath.Join(root, strconv.Itoa(i))}
+		if err := os.Mkdir(n.dir, 0o700); err != nil {
+			tb.Fatalf("redistest: %v", err)
+		}
+		var err error
+		for range startTries {
+			if n.port, err = freePort(); err != nil {
+				break
+			}
+			if n.busPort, err = freePort(); err != nil {
+				break
+			}
+			if err = n.start(c.bin); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			tb.Fatalf("redistest: cluster node %d: %v", i, err)
+		}
+		c.nodes = append(c.nodes, n)
+	}
+	args := []string{"--cluster", "create"}
+	for _, n := range c.nodes {
+		args = append(args, n.addr())
+	}
+	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, c.cli, args...).CombinedOutput(); err != nil {
+		tb.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
+	}
+	c.WaitOK(tb, clusterTimeout)
+	return c
+}
+
+func (n *clusterNode) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port)) }
+
+func (n *clusterNode) start(bin string) error {
+	logPath := filepath.Join(n.dir, "redis.log")
+	cmd := exec.Command(bin,
+		"--port", strconv.Itoa(n.port),
+		"--cluster-port", strconv.Itoa(n.busPort),
+		"--bind", "127.0.0.1",
+		"--cluster-enabled", "yes",
+		"--cluster-config-file", filepath.Join(n.dir, "nodes.conf"),
+		"--cluster-node-timeout", strconv.Itoa(int(NodeTimeout/time.Millisecond)),
+		"--cluster-replica-validity-factor", "0", // a replica always takes over
+		"--cluster-require-full-coverage", "no", // healthy shards keep serving
+		"--save", "",
+		"--appendonly", "no",
+		"--daemonize", "no",
+		"--dir", n.dir,
+		"--logfile", logPath,
+	)
+	cmd.Dir = n.dir
+	ownProcessGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	n.mu.Lock()
+	n.cmd, n.exited = cmd, exited
+	n.mu.Unlock()
+	for deadline := time.Now().Add(readyTimeout); ; time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-exited:
+			n.mu.Lock()
+			n.cmd = nil
+			n.mu.Unlock()
+			return fmt.Errorf("redis-server on port %d exited at start:\n%s", n.port, tail(logPath))
+		default:
+		}
+		if ping(n.addr()) == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			n.kill()
+			return fmt.Errorf("redis-server on port %d did not answer PING within %v:\n%s", n.port, readyTimeout, tail(logPath))
+		}
+	}
+}
+
+// kill sends SIGKILL to the node's process and waits for it to exit.
+func (n *clusterNode) kill() {
+	n.mu.Lock()
+	cmd, exited := n.cmd, n.exited
+	n.cmd = nil
+	n.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	kill(cmd)
+	select {
+	case <-exited:
+	case <-time.After(termTimeout):
+		fmt.Fprintf(os.Stderr, "redistest: redis-server (pid %d) did not exit after SIGKILL\n", cmd.Process.Pid)
+	}
+}
+
+func (c *Cluster) shutdown() {
+	c.mu.Lock()
+	clients := c.clients
+	c.clients = nil
+	c.mu.Unlock()
+	for _, cl := range clients {
+		_ = cl.Close()
+	}
+	var wg sync.WaitGroup
+	for _, n := range c.nodes {
+		wg.Go(n.kill) // no persistence: nothing to lose by not asking politely
+	}
+	wg.Wait()
+}
+
+// Addrs returns every node's host:port, killed ones included.
+func (c *Cluster) Addrs() []string {
+	out := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n.addr()
+	}
+	return out
+}
+
+// ClusterOptions returns client options for the cluster, as docs/stores.md
+// recommends them: context deadlines bound every call, and the client
+// reloads the slot map every 2 s, so that it finds a promoted replica
+// within seconds of a failover. Commands are not retried on network errors
+// (a test sees every failure).
+func (c *Cluster) ClusterOptions() *redis.ClusterOptions {
+	return &redis.ClusterOptions{
+		Addrs:                      c.Addrs(),
+		ContextTimeoutEnabled:      true,
+		ClusterStateReloadInterval: 2 * time.Second,
+		DialTimeout:                time.Second,
+		ReadTimeout:                time.Second,
+		WriteTimeout:               time.Second,
+	}
+}
+
+// NewClient returns a new cluster client (see ClusterOptions, adjusted by
+// edit when it is not nil) with hooks, closed when the cluster stops.
+func (c *Cluster) NewClient(edit func(*redis.ClusterOptions), hooks ...redis.Hook) *redis.ClusterClient {
+	o := c.ClusterOptions()
+	if edit != nil {
+		edit(o)
+	}
+	cl := redis.NewClusterClient(o)
+	for _, h := range hooks {
+		cl.AddHook(h)
+	}
+	c.mu.Lock()
+	c.clients = append(c.clients, cl)
+	c.mu.Unlock()
+	return cl
+}
+
+// nodeClient is a plain client of one node, for admin commands.
+func nodeClient(addr string) *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true,
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, MaxRetries: -1})
+}
+
+// Nodes returns the cluster's nodes as a live node (the first that
+// answers) sees them.
+func (c *Cluster) Nodes(tb testing.TB) []Node {
+	tb.Helper()
+	nodes, err := c.nodesNow()
+	if err != nil {
+		tb.Fatalf("redistest: %v", err)
+	}
+	return nodes
+}
+
+func (c *Cluster) nodesNow() ([]Node, error) {
+	var lastErr error
+	for _, n := range c.nodes {
+		if !n.running() {
+			continue
+		}
+		cl := nodeClient(n.addr())
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		out, err := cl.ClusterNodes(ctx).Result()
+		cancel()
+		_ = cl.Close()
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		return parseNodes(out), nil
+	}
+	return nil, fmt.Errorf("no node answers CLUSTER NODES: %v", lastErr)
+}
+
+func (n *clusterNode) running() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cmd != nil
+}
+
+// parseNodes reads CLUSTER NODES output.
+func parseNodes(out string) []Node {
+	var nodes []Node
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 8 {
+			continue
+		}
+		addr, _, _ := strings.Cut(f[1], "@")
+		flags := f[2]
+		n := Node{ID: f[0], Addr: addr, Master: strings.Contains(flags, "master"),
+			Failed: strings.Contains(flags, "fail") || f[7] == "disconnected"}
+		for _, s := range f[8:] {
+			if strings.HasPrefix(s, "[") {
+				continue // a slot being migrated or imported
+			}
+			lo, hi, isRange := strings.Cut(s, "-")
+			a, err1 := strconv.Atoi(lo)
+			b, err2 := a, error(nil)
+			if isRange {
+				b, err2 = strconv.Atoi(hi)
+			}
+			if err1 == nil && err2 == nil {
+				n.Slots = append(n.Slots, [2]int{a, b})
+			}
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes
+}
+
+// MasterOf returns the live master that serves slot.
+func (c *Cluster) MasterOf(tb testing.TB, slot int) Node {
+	tb.Helper()
+	nodes := c.Nodes(tb)
+	if n, ok := masterOf(nodes, slot); ok {
+		return n
+	}
+	tb.Fatalf("redistest: no live master serves slot %d: %+v", slot, nodes)
+	return Node{}
+}
+
+func masterOf(nodes []Node, slot int) (Node, bool) {
+	for _, n := range nodes {
+		if !n.Master || n.Failed {
+			continue
+		}
+		for _, r := range n.Slots {
+			if slot >= r[0] && slot <= r[1] {
+				return n, true
+			}
+		}
+	}
+	return Node{}, false
+}
+
+// WaitPromoted waits until a live master other than old serves slot and
+// the cluster is ok again (after a Kill of old), and returns that master.
+// It fails tb after timeout.
+func (c *Cluster) WaitPromoted(tb testing.TB, slot int, old string, timeout time.Duration) Node {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		nodes, err := c.nodesNow()
+		if err == nil {
+			if n, ok := masterOf(nodes, slot); ok && n.Addr != old && c.notOK() == "" {
+				return n
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("redistest: slot %d not served by a new master after %v: %+v, %v", slot, timeout, nodes, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Kill kills the node at addr (SIGKILL to its PID) and waits for it to
+// exit. The cluster promotes its replica after about NodeTimeout.
+func (c *Cluster) Kill(tb testing.TB, addr string) {
+	tb.Helper()
+	for _, n := range c.nodes {
+		if n.addr() == addr {
+			n.kill()
+			return
+		}
+	}
+	tb.Fatalf("redistest: no node at %s", addr)
+}
+
+// WaitOK waits until every running node reports cluster_state:ok with
+// every slot served, or fails tb after timeout.
+func (c *Cluster) WaitOK(tb testing.TB, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		why := c.notOK()
+		if why == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("redistest: cluster not ok after %v: %s", timeout, why)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// notOK says why the cluster is not ok yet, or "".
+func (c *Cluster) notOK() string {
+	for _, n := range c.nodes {
+		if !n.running() {
+			continue
+		}
+		cl := nodeClient(n.addr())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		info, err := cl.ClusterInfo(ctx).Result()
+		cancel()
+		_ = cl.Close()
+		if err != nil {
+			return n.addr() + ": " + err.Error()
+		}
+		if !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_slots_ok:16384") {
+			return n.addr() + " reports " + strings.Join(strings.Fields(info)[:3], " ")
+		}
+	}
+	return ""
+}
+
+// Reshard moves n slots from the master with ID from to the master with ID
+// to, keys included, with redis-cli --cluster reshard, and returns when it
+// is done.
+func (c *Cluster) Reshard(tb testing.TB, from, to string, n int) {
+	tb.Helper()
+	var entry string
+	for _, node := range c.nodes {
+		if node.running() {
+			entry = node.addr()
+			break
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.cli, "--cluster", "reshard", entry,
+		"--cluster-from", from, "--cluster-to", to, "--cluster-slots", strconv.Itoa(n),
+		"--cluster-yes", "--cluster-pipeline", "100")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tail := string(out)
+		if len(tail) > 2000 {
+			tail = tail[len(tail)-2000:]
+		}
+		tb.Fatalf("redistest: redis-cli --cluster reshard: %v\n%s", err, tail)
+	}
+}
