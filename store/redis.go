@@ -261,4 +261,3 @@ func stored(rec *Record) []byte {
 	copy(v[8:], rec.Data)
 	return v
 }
-
