@@ -233,6 +233,7 @@ func TestRedisCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("a slot mid-migration", func(t *testing.T) { testClusterMidMigration(t, c) })
 	t.Run("reshard under load", func(t *testing.T) { testClusterReshard(t, c) })
 	// Last: it kills a master.
 	t.Run("failover under load", func(t *testing.T) { testClusterFailover(t, c) })
@@ -247,6 +248,7 @@ type load struct {
 	s      *store.Redis
 	users  []string
 	sidOf  func(user string, i int) string
+	keep   int // sessions each user keeps before deleting its oldest; default 3
 	errs   atomic.Int64
 	ops    atomic.Int64
 	wrong  atomic.Int64
@@ -295,7 +297,7 @@ func (l *load) run(stop <-chan struct{}, wg *sync.WaitGroup) {
 					}
 				default:
 					op = "delete"
-					if len(mine) > 3 {
+					if len(mine) > max(l.keep, 3) {
 						err = l.s.Delete(ctx, mine[0])
 						if err == nil {
 							mine = mine[1:]
@@ -347,7 +349,18 @@ func testClusterReshard(t *testing.T, c *redistest.Cluster) {
 	const moved = 1500
 	lo := from.Slots[0][0]
 	users := usersIn(12, lo, lo+moved/2, "mover")
-	l := &load{t: t, s: s, users: users, sidOf: func(u string, i int) string { return fmt.Sprintf("sid-%s-%d", u, i%3) }}
+	// Each user has dozens of sessions: redis-cli migrates a slot's keys
+	// ten at a time, so a user's keys are split between two nodes for a
+	// while, which is when a script reading undeclared keys goes wrong.
+	l := &load{t: t, s: s, users: users, keep: 40, sidOf: func(u string, i int) string { return fmt.Sprintf("sid-%s-%d", u, i%3) }}
+	for _, u := range users {
+		for i := range 30 {
+			if _, err := s.Save(context.Background(), nil, store.Record{Data: fmt.Appendf(nil, "%s#pre", u), Expiry: time.Now().Add(time.Hour),
+				Provider: "test", Subject: u, SID: l.sidOf(u, i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	l.run(stop, &wg)
@@ -525,5 +538,108 @@ func testClusterFailover(t *testing.T, c *redistest.Cluster) {
 				t.Errorf("%s: a session of provider session %s survived DeleteSID", u, i)
 			}
 		}
+	}
+}
+
+// testClusterMidMigration holds a user's slot half-migrated, its index
+// already on the target and some of its sessions still on the source,
+// and checks that every operation either answers right or fails with
+// ErrUnavailable (the cluster's TRYAGAIN): none drops a session from the
+// index or lists too few.
+func testClusterMidMigration(t *testing.T, c *redistest.Cluster) {
+	ctx := context.Background()
+	prefix := newPrefix()
+	s := newClusterStore(t, c, prefix, nil)
+	cl := c.NewClient(nil)
+	const user = "migrant"
+	tag := hexTag("test", user)
+	slot := keySlot("{" + tag + "}")
+	rec := func(sid string) store.Record {
+		return store.Record{Data: []byte(user + "#1"), Expiry: time.Now().Add(time.Hour), Provider: "test", Subject: user, SID: sid}
+	}
+	var toks [][]byte
+	for i := range 5 {
+		tok, err := s.Save(ctx, nil, rec(fmt.Sprintf("sid-%d", i%2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	src := c.MasterOf(t, slot)
+	var dst redistest.Node
+	for _, n := range c.Nodes(t) {
+		if n.Master && !n.Failed && n.ID != src.ID && len(n.Slots) > 0 {
+			dst = n
+			break
+		}
+	}
+	a, b := c.Admin(t, src.Addr), c.Admin(t, dst.Addr)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(b.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.ID).Err())
+	must(a.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst.ID).Err())
+	host, port, _ := strings.Cut(dst.Addr, ":")
+	migrate := func(keys ...string) {
+		t.Helper()
+		args := []any{"MIGRATE", host, port, "", 0, 5000, "KEYS"}
+		for _, k := range keys {
+			args = append(args, k)
+		}
+		must(a.Do(ctx, args...).Err())
+	}
+	key := func(tok []byte) string { return prefix + "{" + tag + "}:s:" + string(tok[16:]) }
+	// The index and two sessions move; three sessions stay behind.
+	migrate(prefix+"{"+tag+"}:z", key(toks[0]), key(toks[1]))
+
+	for i, tok := range toks {
+		data, ok, err := s.Load(ctx, tok)
+		if err != nil || !ok || string(data) != user+"#1" {
+			t.Errorf("mid-migration Load(session %d) = %q, %v, %v; want it found", i, data, ok, err)
+		}
+	}
+	if l, err := s.List(ctx, "test", user); err == nil && len(l) != len(toks) {
+		t.Errorf("mid-migration List = %d sessions, no error; want %d or an error", len(l), len(toks))
+	} else if err != nil && !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("mid-migration List: %v; want ErrUnavailable", err)
+	} else {
+		t.Logf("mid-migration List: %d sessions, %v", len(l), err)
+	}
+	fresh, err := s.Save(ctx, nil, rec("sid-0"))
+	if err != nil && !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("mid-migration Save (new): %v; want success or ErrUnavailable", err)
+	}
+	t.Logf("mid-migration Save (new): %v", err)
+	if fresh != nil {
+		toks = append(toks, fresh)
+	}
+	r := rec("sid-1")
+	r.Data = []byte(user + "#2")
+	if _, err := s.Save(ctx, toks[3], r); err != nil && !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("mid-migration update: %v; want success or ErrUnavailable", err)
+	}
+
+	// Finish the migration: the rest of the slot's keys, then the slot.
+	var rest []string
+	for _, k := range a.ClusterGetKeysInSlot(ctx, slot, 1000).Val() {
+		rest = append(rest, k)
+	}
+	if len(rest) > 0 {
+		migrate(rest...)
+	}
+	for _, n := range c.Nodes(t) {
+		if n.Master && !n.Failed {
+			must(c.Admin(t, n.Addr).Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", dst.ID).Err())
+		}
+	}
+	c.WaitOK(t, 10*time.Second)
+	if n := indexExact(t, s, cl, prefix, user); n != len(toks) {
+		t.Errorf("after the migration: %d live sessions; want %d", n, len(toks))
+	}
+	if n, err := s.DeleteSID(ctx, "test", "sid-0"); err != nil || n < 3 {
+		t.Errorf("DeleteSID after the migration = %d, %v; want at least 3", n, err)
 	}
 }

@@ -449,7 +449,7 @@ func (c *Cluster) Reshard(tb testing.TB, from, to string, n int) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.cli, "--cluster", "reshard", entry,
 		"--cluster-from", from, "--cluster-to", to, "--cluster-slots", strconv.Itoa(n),
-		"--cluster-yes", "--cluster-pipeline", "100")
+		"--cluster-yes")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tail := string(out)
 		if len(tail) > 2000 {
@@ -457,4 +457,13 @@ func (c *Cluster) Reshard(tb testing.TB, from, to string, n int) {
 		}
 		tb.Fatalf("redistest: redis-cli --cluster reshard: %v\n%s", err, tail)
 	}
+}
+
+// Admin returns a plain client of the node at addr, for admin commands
+// (CLUSTER SETSLOT, MIGRATE ...), closed when tb ends.
+func (c *Cluster) Admin(tb testing.TB, addr string) *redis.Client {
+	tb.Helper()
+	cl := nodeClient(addr)
+	tb.Cleanup(func() { _ = cl.Close() })
+	return cl
 }
