@@ -32,6 +32,17 @@ type RedisOptions struct {
 	// anyone does with an account at the provider. Zero: 100
 	// (DefaultMaxSessionsPerUser).
 	MaxSessionsPerUser int
+	// WaitReplicas, when positive, makes the writes that must survive a
+	// failover wait until that many replicas hold them (Redis WAIT, on the
+	// same connection, bounded by half of Timeout; fewer acknowledgements
+	// fail the call with ErrUnavailable): deletions (sign-out, DeleteUser,
+	// DeleteSID) and sid pointers. Redis replicates asynchronously, so
+	// without it a master that dies right after acknowledging a sign-out
+	// can leave the session alive on the replica that takes over. Set it
+	// to 1 on a Cluster or Sentinel set-up whose masters have replicas;
+	// never more than the replicas a master has. It needs a *redis.Client
+	// (Sentinel included) or *redis.ClusterClient. Zero: no waiting.
+	WaitReplicas int
 }
 
 // DefaultMaxSessionsPerUser is the default of RedisOptions and
@@ -77,6 +88,8 @@ type Redis struct {
 	timeout time.Duration
 	now     func() time.Time
 	perUser int
+
+	waitReplicas int
 }
 
 // NewRedis returns a store on client, which may be a *redis.Client, a
@@ -108,8 +121,11 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 	if opts.MaxSessionsPerUser == 0 {
 		opts.MaxSessionsPerUser = DefaultMaxSessionsPerUser
 	}
+	if err := checkWaitReplicas(client, opts.WaitReplicas); err != nil {
+		return nil, err
+	}
 	return &Redis{client: client, prefix: opts.KeyPrefix, timeout: opts.Timeout, now: opts.Now,
-		perUser: opts.MaxSessionsPerUser}, nil
+		perUser: opts.MaxSessionsPerUser, waitReplicas: opts.WaitReplicas}, nil
 }
 
 // NewRedisURL is NewRedis with a client built from a redis:// or rediss://

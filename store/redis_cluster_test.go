@@ -253,6 +253,9 @@ type load struct {
 	ops    atomic.Int64
 	wrong  atomic.Int64
 	failed func(user, op string, err error) // optional, per failed operation
+
+	mu      sync.Mutex
+	deleted [][]byte // sessions whose Delete succeeded
 }
 
 func (l *load) run(stop <-chan struct{}, wg *sync.WaitGroup) {
@@ -300,6 +303,9 @@ func (l *load) run(stop <-chan struct{}, wg *sync.WaitGroup) {
 					if len(mine) > max(l.keep, 3) {
 						err = l.s.Delete(ctx, mine[0])
 						if err == nil {
+							l.mu.Lock()
+							l.deleted = append(l.deleted, mine[0])
+							l.mu.Unlock()
 							mine = mine[1:]
 						}
 					}
@@ -398,8 +404,21 @@ func testClusterReshard(t *testing.T, c *redistest.Cluster) {
 func testClusterFailover(t *testing.T, c *redistest.Cluster) {
 	ctx := context.Background()
 	prefix := newPrefix()
-	s := newClusterStore(t, c, prefix, nil)
+	// Deletions and sid pointers wait for the replica: a failover loses
+	// neither.
+	s, err := store.NewRedis(c.NewClient(nil), store.RedisOptions{KeyPrefix: prefix, WaitReplicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cl := c.NewClient(nil)
+	// For comparison: go-redis's default slot map reload interval (60 s).
+	slow, err := store.NewRedis(c.NewClient(func(o *redis.ClusterOptions) { o.ClusterStateReloadInterval = 0 }), store.RedisOptions{KeyPrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := slow.List(ctx, "test", "warm-up"); err != nil { // the slot map, loaded
+		t.Fatal(err)
+	}
 	// The victim: the master of slot 0's shard. Users on it and elsewhere;
 	// provider sessions whose pointers are on the victim, for users on
 	// healthy shards.
@@ -501,7 +520,15 @@ func testClusterFailover(t *testing.T, c *redistest.Cluster) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond)
+	slowRecovered := "not within 8 s"
+	for time.Since(promotedAt) < 8*time.Second {
+		if err := probe(slow); err == nil {
+			slowRecovered = time.Since(promotedAt).Round(time.Millisecond).String()
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("with go-redis's default ClusterStateReloadInterval (60 s) the store recovered %s after the promotion", slowRecovered)
 	close(stop)
 	wg.Wait()
 	t.Logf("killed %s; %s promoted %v later; the store recovered %v after the promotion; %d operations during the run, %d errors (all ErrUnavailable), %d by users on healthy shards",
@@ -520,6 +547,14 @@ func testClusterFailover(t *testing.T, c *redistest.Cluster) {
 			t.Errorf("a session deleted before the failover: Load = %v, %v; want not found", ok, err)
 		}
 	}
+	// No sign-out is undone by the failover, not even one acknowledged
+	// just before the kill (WaitReplicas).
+	for _, tok := range l.deleted {
+		if _, ok, err := s.Load(ctx, tok); ok || err != nil {
+			t.Errorf("a session deleted under load: Load = %v, %v; want not found", ok, err)
+		}
+	}
+	t.Logf("%d sessions deleted under load, none back after the failover", len(l.deleted))
 	// Every index is exact after the failover (writes the victim took
 	// without replicating are lost, sessions and index entries together).
 	c.WaitOK(t, 10*time.Second)

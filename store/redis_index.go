@@ -35,7 +35,9 @@ func (s *Redis) Delete(ctx context.Context, token []byte) error {
 
 // deleteKeys deletes one session and its index entry.
 func (s *Redis) deleteKeys(ctx context.Context, tag, id string) error {
-	if err := deleteOne.Run(ctx, s.client, []string{s.sessionKey(tag, id), s.indexKey(tag)}, id).Err(); err != nil {
+	keys := []string{s.sessionKey(tag, id), s.indexKey(tag)}
+	err := s.acked(ctx, keys[1], func(c redis.Scripter) error { return deleteOne.Run(ctx, c, keys, id).Err() })
+	if err != nil {
 		return unavailable(err)
 	}
 	return nil
@@ -63,7 +65,12 @@ func (s *Redis) deleteMembers(ctx context.Context, tag string, members []string)
 		n := min(len(members), scriptBatch)
 		keys, args := s.batch(tag, members[:n])
 		members = members[n:]
-		r, err := deleteMembers.Run(ctx, s.client, keys, args...).Int()
+		var r int
+		err := s.acked(ctx, keys[0], func(c redis.Scripter) error {
+			var err error
+			r, err = deleteMembers.Run(ctx, c, keys, args...).Int()
+			return err
+		})
 		if err != nil {
 			return live, unavailable(err)
 		}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Save implements Store.
@@ -91,7 +93,9 @@ func (s *Redis) create(ctx context.Context, tag string, rec *Record, now time.Ti
 // ms on the store's clock, as a decimal string) it is known to live.
 func (s *Redis) point(ctx context.Context, tag, h string, now time.Time, ttl int64) (string, error) {
 	life := 2 * ttl
-	if err := pointSID.Run(ctx, s.client, []string{s.sidPointer(h)}, tag, life).Err(); err != nil {
+	key := s.sidPointer(h)
+	err := s.acked(ctx, key, func(c redis.Scripter) error { return pointSID.Run(ctx, c, []string{key}, tag, life).Err() })
+	if err != nil {
 		return "", unavailable(err)
 	}
 	return strconv.FormatInt(now.UnixMilli()+life, 10), nil

@@ -125,7 +125,35 @@ func StartCluster(tb testing.TB) *Cluster {
 		tb.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
 	}
 	c.WaitOK(tb, clusterTimeout)
+	c.waitReplicas(tb, clusterTimeout)
 	return c
+}
+
+// waitReplicas waits until every master sees its replica online and every
+// replica's link is up, so that writes replicate (and WAIT counts them)
+// from the start.
+func (c *Cluster) waitReplicas(tb testing.TB, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for _, n := range c.nodes {
+		cl := nodeClient(n.addr())
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			info, err := cl.Info(ctx, "replication").Result()
+			cancel()
+			// A master counts a replica (for WAIT) once it is online.
+			if err == nil && (strings.Contains(info, "role:master") && strings.Contains(info, "state=online") ||
+				strings.Contains(info, "master_link_status:up")) {
+				break
+			}
+			if time.Now().After(deadline) {
+				_ = cl.Close()
+				tb.Fatalf("redistest: %s: replication not up after %v: %v %s", n.addr(), timeout, err, info)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = cl.Close()
+	}
 }
 
 func (n *clusterNode) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port)) }
@@ -143,6 +171,7 @@ func (n *clusterNode) start(bin string) error {
 		"--cluster-require-full-coverage", "no", // healthy shards keep serving
 		"--save", "",
 		"--appendonly", "no",
+		"--repl-diskless-sync-delay", "0", // replicas sync at once
 		"--daemonize", "no",
 		"--dir", n.dir,
 		"--logfile", logPath,
