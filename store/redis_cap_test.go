@@ -192,7 +192,7 @@ func (h *twiceHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 func BenchmarkRedisSignInOneUser(b *testing.B) {
 	srv := redistest.Start(b)
 	ctx := context.Background()
-	for _, before := range []int{100, 1000, 10000} {
+	for _, before := range []int{100, 1000, 5000, 10000} {
 		b.Run(fmt.Sprintf("earlier=%d", before), func(b *testing.B) {
 			s, err := store.NewRedis(srv.Client(), store.RedisOptions{KeyPrefix: newPrefix()})
 			if err != nil {
