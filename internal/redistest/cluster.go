@@ -496,3 +496,54 @@ func (c *Cluster) Admin(tb testing.TB, addr string) *redis.Client {
 	tb.Cleanup(func() { _ = cl.Close() })
 	return cl
 }
+
+// Restart starts the killed node at addr again, with its cluster config:
+// it rejoins the cluster, as a replica of the master that took over its
+// slots. Restart returns once that master counts it as an online replica.
+func (c *Cluster) Restart(tb testing.TB, addr string) {
+	tb.Helper()
+	for _, n := range c.nodes {
+		if n.addr() != addr {
+			continue
+		}
+		if n.running() {
+			return
+		}
+		if err := n.start(c.bin); err != nil {
+			tb.Fatalf("redistest: restart: %v", err)
+		}
+		cl := nodeClient(addr)
+		defer cl.Close()
+		for deadline := time.Now().Add(clusterTimeout); ; time.Sleep(20 * time.Millisecond) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			info, err := cl.Info(ctx, "replication").Result()
+			cancel()
+			if err == nil && strings.Contains(info, "master_link_status:up") {
+				if host, port := infoField(info, "master_host"), infoField(info, "master_port"); host != "" {
+					m := nodeClient(net.JoinHostPort(host, port))
+					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+					minfo, _ := m.Info(ctx, "replication").Result()
+					cancel()
+					_ = m.Close()
+					if strings.Contains(minfo, "port="+strconv.Itoa(n.port)+",state=online") {
+						return
+					}
+				}
+			}
+			if time.Now().After(deadline) {
+				tb.Fatalf("redistest: %s did not rejoin as an online replica within %v: %v %s", addr, clusterTimeout, err, info)
+			}
+		}
+	}
+	tb.Fatalf("redistest: no node at %s", addr)
+}
+
+// infoField returns the value of name in an INFO reply, or "".
+func infoField(info, name string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
