@@ -5,14 +5,122 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/redistest"
+	"github.com/ginauth/ginauth/providers"
 	"github.com/ginauth/ginauth/store"
 )
+
+// clusterStore is a Redis store on cluster c under prefix, with the app's
+// clock and the client options docs/stores.md recommends.
+func clusterStore(t *testing.T, c *redistest.Cluster, prefix string, now func() time.Time) *store.Redis {
+	t.Helper()
+	s, err := store.NewRedis(c.NewClient(nil), store.RedisOptions{KeyPrefix: prefix, Timeout: storeTimeout, Now: now, WaitReplicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// clusterTwin is a second instance of app a (as twin), with st as its store.
+func (a *testApp) clusterTwin(st store.Store) *testApp {
+	t := a.t
+	t.Helper()
+	b := &testApp{t: t, op: a.op, clock: a.clock, logs: &syncBuffer{}, failures: &signInFailures{}}
+	b.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.router.ServeHTTP(w, r)
+	}))
+	b.srv.StartTLS()
+	t.Cleanup(b.srv.Close)
+	b.base = b.srv.URL
+	var err error
+	b.prov, err = providers.OIDC(providers.OIDCConfig{Name: "test", DisplayName: "Test OP", Now: a.clock.Now, Scopes: []string{"profile", "email"},
+		Issuer: a.op.Issuer(), ClientID: a.op.ClientID(), ClientSecret: a.op.ClientSecret()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.auth, err = ginauth.New(ginauth.Config{BaseURL: b.base, Secrets: [][]byte{testSecret}, Providers: []providers.Provider{b.prov},
+		Store: st, Logger: newCaptureLogger(b.logs, b.failures), Now: a.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.router = b.routes()
+	return b
+}
+
+// TestRedisClusterRefreshSingleFlight: two instances on one Redis Cluster
+// refresh an expired access token for 50 concurrent requests with one call
+// to the provider (the refresh lock), and sign-out on one ends the session
+// on the other.
+func TestRedisClusterRefreshSingleFlight(t *testing.T) {
+	c := redistest.StartCluster(t)
+	prefix := randomPrefix()
+	a := newTestApp(t, withOP(func(o *ginauthtest.Options) { o.TokenTTL = 5 * time.Minute }),
+		withConfig(func(cfg *ginauth.Config) { cfg.Store = clusterStore(t, c, prefix, cfg.Now) }))
+	b2 := a.clusterTwin(clusterStore(t, c, prefix, a.clock.Now))
+	for _, app := range []*testApp{a, b2} {
+		auth := app.auth
+		app.router.GET("/api/token", auth.RequireAuth(ginauth.API), func(c *gin.Context) {
+			tok, err := auth.AccessToken(c)
+			if err != nil {
+				c.JSON(http.StatusServiceUnavailable, gin.H{"error": err.Error()})
+				return
+			}
+			c.String(http.StatusOK, tok)
+		})
+	}
+	br := a.browser()
+	br.mustSignIn()
+	cookie := sessionCookieName + "=" + br.cookie(sessionCookieName)
+	first := a.anonGet(t, "/api/token", cookie)
+	if first.status != http.StatusOK {
+		t.Fatalf("/api/token: %d %s", first.status, first.body)
+	}
+	a.clock.Advance(5 * time.Minute)
+	before := a.op.Counts().Token
+	const n = 50
+	got := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			app := a
+			if i%2 == 1 {
+				app = b2
+			}
+			got[i] = app.anonGet(t, "/api/token", cookie)
+		})
+	}
+	wg.Wait()
+	if calls := a.op.Counts().Token - before; calls != 1 {
+		t.Fatalf("%d refresh calls at the provider, want exactly 1", calls)
+	}
+	for i, r := range got {
+		if r.status != http.StatusOK || r.body != got[0].body || r.body == first.body {
+			t.Fatalf("request %d: %d, another token than request 0 or the expired one", i, r.status)
+		}
+	}
+	if r := b2.anonGet(t, "/api/me", cookie); r.status != http.StatusOK {
+		t.Fatalf("/api/me on B: %d", r.status)
+	}
+	onB := b2.browser()
+	onB.setCookie(sessionCookieName, strings.TrimPrefix(cookie, sessionCookieName+"="))
+	if r := onB.post("/auth/signout", url.Values{"csrfToken": {onB.csrf()}}); r.status != http.StatusSeeOther {
+		t.Fatalf("sign-out on B: %d %s", r.status, r.body)
+	}
+	if r := a.anonGet(t, "/api/me", cookie); r.status != http.StatusUnauthorized {
+		t.Errorf("/api/me on A after sign-out on B: %d; want 401", r.status)
+	}
+}
 
 // TestRedisClusterFailover503: the app on a real Redis Cluster (three
 // masters, three replicas). The master holding a signed-in user's session
@@ -23,13 +131,7 @@ import (
 func TestRedisClusterFailover503(t *testing.T) {
 	c := redistest.StartCluster(t)
 	ctx := context.Background()
-	a := newTestApp(t, withConfig(func(cfg *ginauth.Config) {
-		s, err := store.NewRedis(c.NewClient(nil), store.RedisOptions{KeyPrefix: randomPrefix(), Timeout: storeTimeout, Now: cfg.Now, WaitReplicas: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Store = s
-	}))
+	a := newTestApp(t, withConfig(func(cfg *ginauth.Config) { cfg.Store = clusterStore(t, c, randomPrefix(), cfg.Now) }))
 	b := a.browser()
 	b.mustSignIn()
 	r := b.get("/app/me")
