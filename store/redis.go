@@ -99,6 +99,12 @@ type Redis struct {
 // deadlines on the socket, and a Redis that accepts connections but stops
 // answering would hold every request for the client's ReadTimeout instead
 // of Timeout. NewRedis refuses such a client.
+//
+// For Redis Cluster, set ClusterStateReloadInterval to about 2 s in the
+// client's options (go-redis's default, 60 s, keeps a client sending to a
+// dead master long after its replica took over), and leave reads on the
+// masters (no ReadOnly, RouteByLatency or RouteRandomly: replicas lag, so a
+// session just ended could still load there). See docs/stores.md.
 func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 	if err := checkClient(client); err != nil {
 		return nil, err

@@ -93,7 +93,7 @@ func TestRedisCluster(t *testing.T) {
 	c := redistest.StartCluster(t)
 	ctx := context.Background()
 
-	t.Run("conformance", func(t *testing.T) {
+	t.Run("conformance, injected clock", func(t *testing.T) {
 		clock := &fakeClock{t: time.Now()}
 		storetest.Run(t, storetest.Harness{
 			New: func(t *testing.T) store.Store {
@@ -102,6 +102,12 @@ func TestRedisCluster(t *testing.T) {
 			ServerSide: true,
 			Advance:    clock.Advance,
 			Now:        clock.Now,
+		})
+	})
+	t.Run("conformance, real time", func(t *testing.T) {
+		storetest.Run(t, storetest.Harness{
+			New:        func(t *testing.T) store.Store { return newClusterStore(t, c, newPrefix(), nil) },
+			ServerSide: true,
 		})
 	})
 
@@ -141,6 +147,26 @@ func TestRedisCluster(t *testing.T) {
 			if got, want := int(cl.ClusterKeySlot(ctx, k).Val()), keySlot(k); got != want {
 				t.Errorf("CLUSTER KEYSLOT %s = %d; keySlot says %d", k, got, want)
 			}
+		}
+		// One HGET per request, on Cluster too.
+		count := &redistest.Counter{}
+		counted, err := store.NewRedis(c.NewClient(nil, count), store.RedisOptions{KeyPrefix: prefix, Now: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			if _, ok, err := counted.Load(ctx, toks[u][0]); !ok || err != nil {
+				t.Fatalf("Load: %v, %v", ok, err)
+			}
+		}
+		count.Reset()
+		for _, u := range users {
+			if _, ok, err := counted.Load(ctx, toks[u][1]); !ok || err != nil {
+				t.Fatalf("Load: %v, %v", ok, err)
+			}
+		}
+		if trips := count.Trips(); len(trips) != len(users) || slices.ContainsFunc(trips, func(c string) bool { return c != "hget" }) {
+			t.Errorf("%d loads sent %q; want one HGET each", len(users), trips)
 		}
 		// SignOutUser and back-channel logout.
 		if n, err := s.DeleteSID(ctx, "test", "sid-1-0"); n != 2 || err != nil {
