@@ -16,6 +16,11 @@ type MemoryOptions struct {
 	// would exceed it, the session that expires soonest is evicted, which
 	// signs its user out. Zero or negative: 100 000.
 	MaxSessions int
+	// MaxSessionsPerUser caps the sessions one user (provider and subject)
+	// has at a time, as RedisOptions.MaxSessionsPerUser does: a new session
+	// beyond it ends the user's session that expires soonest. Zero or
+	// negative: 100 (DefaultMaxSessionsPerUser).
+	MaxSessionsPerUser int
 	// SweepInterval is how often expired sessions are removed from memory.
 	// They are invisible as soon as they expire, whatever this is. Zero or
 	// negative: 1 minute.
@@ -32,7 +37,8 @@ type MemoryOptions struct {
 // Like [Redis], it gives the cookie an opaque token (32 random bytes,
 // base64url), never adopts a token it did not issue, and finds a user's
 // sessions through [Index]. Sessions and their indexes change together under
-// one lock.
+// one lock. Like Redis, it caps the sessions of one user
+// (MemoryOptions.MaxSessionsPerUser).
 //
 // NewMemory starts a goroutine that removes expired sessions; Close stops it.
 type Memory struct {
@@ -42,6 +48,7 @@ type Memory struct {
 	sids     map[memKey]map[*memSession]struct{}
 	byExpiry memHeap
 	max      int
+	perUser  int
 	now      func() time.Time
 
 	stop      chan struct{}
@@ -79,6 +86,9 @@ func NewMemory(opts MemoryOptions) *Memory {
 	if opts.MaxSessions <= 0 {
 		opts.MaxSessions = 100_000
 	}
+	if opts.MaxSessionsPerUser <= 0 {
+		opts.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = time.Minute
 	}
@@ -90,6 +100,7 @@ func NewMemory(opts MemoryOptions) *Memory {
 		users:    make(map[memKey]map[*memSession]struct{}),
 		sids:     make(map[memKey]map[*memSession]struct{}),
 		max:      opts.MaxSessions,
+		perUser:  opts.MaxSessionsPerUser,
 		now:      opts.Now,
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -197,6 +208,7 @@ func (m *Memory) Save(_ context.Context, token []byte, rec Record) ([]byte, erro
 	for len(m.sessions) >= m.max {
 		m.remove(m.byExpiry[0]) // expired or expiring soonest
 	}
+	m.capUser(memKey{rec.Provider, rec.Subject}, m.perUser-1)
 	var tok string
 	for {
 		var raw [32]byte
@@ -221,6 +233,21 @@ func (m *Memory) Save(_ context.Context, token []byte, rec Record) ([]byte, erro
 		addTo(m.sids, memKey{e.provider, e.sid}, e)
 	}
 	return []byte(tok), nil
+}
+
+// capUser ends the sessions of user that expire soonest until it has at
+// most n. The caller holds m.mu for writing. A user has at most
+// MaxSessionsPerUser sessions, so the scan is bounded.
+func (m *Memory) capUser(user memKey, n int) {
+	for set := m.users[user]; len(set) > n; set = m.users[user] {
+		var soonest *memSession
+		for e := range set {
+			if soonest == nil || e.expiry.Before(soonest.expiry) {
+				soonest = e
+			}
+		}
+		m.remove(soonest)
+	}
 }
 
 // Delete implements Store.

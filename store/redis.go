@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/sha1" // #nosec G505 -- names index keys; not a security property
+	"crypto/sha1" // #nosec G505 -- names keys and members; not a security property
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -26,31 +26,71 @@ type RedisOptions struct {
 	// time.Now. Redis's own expiry (a TTL of the remaining lifetime, set at
 	// each save) only cleans up: Load checks the expiry against Now.
 	Now func() time.Time
+	// MaxSessionsPerUser caps the sessions one user (provider and subject)
+	// has at a time. A sign-in beyond it ends the user's session that
+	// expires soonest: with an idle timeout, the one used least recently.
+	// The cap bounds the work of a sign-in and of Index calls, whatever
+	// anyone does with an account at the provider. Zero: 100
+	// (DefaultMaxSessionsPerUser).
+	MaxSessionsPerUser int
+	// WaitReplicas, when positive, makes the writes that must survive a
+	// failover wait until that many replicas hold them (Redis WAIT, on the
+	// same connection, bounded by half of Timeout; fewer acknowledgements
+	// fail the call with ErrUnavailable): deletions (sign-out, DeleteUser,
+	// DeleteSID) and sid pointers. Redis replicates asynchronously, so
+	// without it a master that dies right after acknowledging a sign-out
+	// can leave the session alive on the replica that takes over. Set it
+	// to 1 on a Cluster or Sentinel set-up whose masters have replicas;
+	// never more than the replicas a master has. It needs a *redis.Client
+	// (Sentinel included) or *redis.ClusterClient. Zero: no waiting.
+	WaitReplicas int
 }
+
+// DefaultMaxSessionsPerUser is the default of RedisOptions and
+// MemoryOptions MaxSessionsPerUser.
+const DefaultMaxSessionsPerUser = 100
 
 // Redis keeps sessions in Redis, so that every instance of an app shares
 // them and a session ends everywhere the moment it is deleted.
 //
 // The cookie carries an opaque token: a tag derived from the user, and 32
-// random bytes. All keys of one user share a Redis Cluster hash slot (the
-// tag is the hash tag), so the session and its index entries change together
-// in one Lua script, on standalone servers, Sentinel set-ups and Cluster alike:
+// random bytes. A user's keys share a Redis Cluster hash slot (the tag is
+// the hash tag), so a session and its index entry change together in one
+// Lua script, on standalone servers, Sentinel set-ups and Cluster alike:
 //
-//	<prefix>{<tag>}:s:<id>          hash: d (expiry, 8 bytes big-endian Unix ms, then the data),
-//	                                p, u, i (provider, subject, sid)
-//	<prefix>{<tag>}:u               set of the user's session ids
-//	<prefix>{<tag>}:sid:<sha1>      set of the ids created from one provider session
-//	<prefix>sid:<sha1>              the tag of that provider session (for DeleteSID)
+//	<prefix>{<tag>}:s:<id>   hash: d (expiry, 8 bytes big-endian Unix ms,
+//	                         then the data), p, u, i (provider, subject,
+//	                         sid), m (index member), w, pe (see below)
+//	<prefix>{<tag>}:z        sorted set: the user's sessions, scored by
+//	                         expiry; a member is <id>, or <id>.<sha1> for a
+//	                         session with a sid
+//	<prefix>{<sha1>}:sid     the tag of a provider session's user (DeleteSID)
 //
-// Every key has a TTL: a session's is its remaining lifetime, an index's the
-// longest remaining lifetime of the sessions it serves. TTLs are relative, so
-// the Redis server's clock does not matter. Loading a session is one round
-// trip (HGET); saving one is one round trip (a pipeline when it has a sid).
+// <sha1> is the SHA-1 of provider and sid. Every key has a TTL: a session's
+// is its remaining lifetime, the index's the longest of its sessions'. TTLs
+// are relative, so the Redis server's clock does not matter. Expired index
+// entries are removed by score at each sign-in, and a user has at most
+// MaxSessionsPerUser sessions, so no operation's cost grows with the
+// number of sign-ins.
+//
+// The sid pointer lives in its provider session's own hash slot, so it is
+// written apart from the session: first, with a TTL twice the session's
+// (its expiry recorded in the session as pe), so that a session never
+// outlives its pointer, and a failed save leaves at worst a pointer to no
+// session, which DeleteSID ignores. Updates write the pointer again only
+// when they would extend the session past pe.
+//
+// Loading a session is one round trip (HGET); updating one is one script;
+// creating one is one script, plus one for the sid pointer and one to evict
+// when the user is at the cap.
 type Redis struct {
 	client  redis.UniversalClient
 	prefix  string
 	timeout time.Duration
 	now     func() time.Time
+	perUser int
+
+	waitReplicas int
 }
 
 // NewRedis returns a store on client, which may be a *redis.Client, a
@@ -60,6 +100,12 @@ type Redis struct {
 // deadlines on the socket, and a Redis that accepts connections but stops
 // answering would hold every request for the client's ReadTimeout instead
 // of Timeout. NewRedis refuses such a client.
+//
+// For Redis Cluster, set ClusterStateReloadInterval to about 2 s in the
+// client's options (go-redis's default, 60 s, keeps a client sending to a
+// dead master long after its replica took over), and leave reads on the
+// masters (no ReadOnly, RouteByLatency or RouteRandomly: replicas lag, so a
+// session just ended could still load there). See docs/stores.md.
 func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 	if err := checkClient(client); err != nil {
 		return nil, err
@@ -76,7 +122,17 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Redis{client: client, prefix: opts.KeyPrefix, timeout: opts.Timeout, now: opts.Now}, nil
+	if opts.MaxSessionsPerUser < 0 {
+		return nil, errors.New("ginauth: NewRedis: negative MaxSessionsPerUser")
+	}
+	if opts.MaxSessionsPerUser == 0 {
+		opts.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
+	if err := checkWaitReplicas(client, opts.WaitReplicas); err != nil {
+		return nil, err
+	}
+	return &Redis{client: client, prefix: opts.KeyPrefix, timeout: opts.Timeout, now: opts.Now,
+		perUser: opts.MaxSessionsPerUser, waitReplicas: opts.WaitReplicas}, nil
 }
 
 // NewRedisURL is NewRedis with a client built from a redis:// or rediss://
@@ -177,9 +233,8 @@ func validToken(token []byte) bool {
 }
 
 func (s *Redis) sessionKey(tag, id string) string { return s.prefix + "{" + tag + "}:s:" + id }
-func (s *Redis) userKey(tag string) string        { return s.prefix + "{" + tag + "}:u" }
-func (s *Redis) sidSetKey(tag, h string) string   { return s.prefix + "{" + tag + "}:sid:" + h }
-func (s *Redis) sidPointer(h string) string       { return s.prefix + "sid:" + h }
+func (s *Redis) indexKey(tag string) string       { return s.prefix + "{" + tag + "}:z" }
+func (s *Redis) sidPointer(h string) string       { return s.prefix + "{" + h + "}:sid" }
 
 func (s *Redis) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.timeout)
@@ -228,299 +283,4 @@ func stored(rec *Record) []byte {
 	binary.BigEndian.PutUint64(v, uint64(rec.Expiry.UnixMilli()))
 	copy(v[8:], rec.Data)
 	return v
-}
-
-// The scripts get only the keys they use (a session without a sid has no
-// sid set): every key of one script is in the user's hash slot, so that they
-// run on Redis Cluster too, where an empty key name would hash elsewhere.
-// Those that judge whether a session is live get the store's clock (now,
-// Unix ms) and read the expiry at the start of d; an index keeps an id as
-// long as its session key exists.
-
-// luaLive defines live(key, now): the session at key exists and has not
-// expired at now. The expiry (< 2^53) decodes exactly into a Lua number.
-const luaLive = `
-local function live(key, now)
-  local d = redis.call('HGET', key, 'd')
-  if not d or string.len(d) < 8 then return false end
-  local e = 0
-  for i = 1, 8 do e = e * 256 + string.byte(d, i) end
-  return e > now
-end
-`
-
-// saveNew writes a new session and its index entries. KEYS: session, user
-// set, [sid set]. ARGV: id, d, provider, subject, sid, ttl (ms). It also
-// drops ids of ended sessions from the user set.
-var saveNew = redis.NewScript(`
-local ttl = tonumber(ARGV[6])
-redis.call('HSET', KEYS[1], 'd', ARGV[2], 'p', ARGV[3], 'u', ARGV[4], 'i', ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ttl)
-local prefix = string.sub(KEYS[1], 1, string.len(KEYS[1]) - string.len(ARGV[1]))
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  if redis.call('EXISTS', prefix .. m) == 0 then redis.call('SREM', KEYS[2], m) end
-end
-for i = 2, #KEYS do
-  redis.call('SADD', KEYS[i], ARGV[1])
-  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
-end
-return 1
-`)
-
-// saveExisting updates a live session; it never recreates one, nor revives
-// an expired one. KEYS: session, user set, [sid set]. ARGV: id, d, ttl (ms),
-// now (ms), '1' to write only if the stored data (after its expiry prefix)
-// equals ARGV[6] (else it returns 2). The index sets keep the id and live at least as long as the
-// session.
-var saveExisting = redis.NewScript(luaLive + `
-if not live(KEYS[1], tonumber(ARGV[4])) then return 0 end
-if ARGV[5] == '1' and string.sub(redis.call('HGET', KEYS[1], 'd'), 9) ~= ARGV[6] then return 2 end
-local ttl = tonumber(ARGV[3])
-redis.call('HSET', KEYS[1], 'd', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ttl)
-for i = 2, #KEYS do
-  redis.call('SADD', KEYS[i], ARGV[1])
-  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
-end
-return 1
-`)
-
-// pointSID records which user tag a provider session belongs to, keeping
-// the longer TTL. KEYS: pointer. ARGV: tag, ttl (ms).
-var pointSID = redis.NewScript(`
-local ttl = tonumber(ARGV[2])
-if redis.call('PTTL', KEYS[1]) < ttl then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
-else
-  redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
-end
-return 1
-`)
-
-// scriptCall is one script run of a pipeline.
-type scriptCall struct {
-	script *redis.Script
-	keys   []string
-	args   []any
-}
-
-// runScripts runs calls in one pipeline (one round trip on a standalone
-// server) and returns the result of the last. When the server lacks a script
-// (NOSCRIPT, after a restart) the whole pipeline is sent again with the
-// scripts' source: every script here is idempotent.
-func (s *Redis) runScripts(ctx context.Context, calls ...scriptCall) *redis.Cmd {
-	if len(calls) == 1 {
-		c := calls[0]
-		return c.script.Run(ctx, s.client, c.keys, c.args...)
-	}
-	run := func(eval bool) []redis.Cmder {
-		cmds, _ := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, c := range calls {
-				if eval {
-					c.script.Eval(ctx, p, c.keys, c.args...)
-				} else {
-					c.script.EvalSha(ctx, p, c.keys, c.args...)
-				}
-			}
-			return nil
-		})
-		return cmds
-	}
-	cmds := run(false)
-	for _, c := range cmds {
-		if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
-			cmds = run(true)
-			break
-		}
-	}
-	for _, c := range cmds {
-		if err := c.Err(); err != nil {
-			cmd := redis.NewCmd(ctx)
-			cmd.SetErr(err)
-			return cmd
-		}
-	}
-	if len(cmds) != len(calls) {
-		cmd := redis.NewCmd(ctx)
-		cmd.SetErr(errors.New("pipeline answered with too few replies"))
-		return cmd
-	}
-	return cmds[len(cmds)-1].(*redis.Cmd)
-}
-
-// Save implements Store.
-func (s *Redis) Save(ctx context.Context, token []byte, rec Record) ([]byte, error) {
-	if rec.Subject == "" || rec.Provider == "" {
-		return nil, errors.New("ginauth: redis store: record without provider or subject")
-	}
-	now := s.now()
-	if !rec.Expiry.After(now) {
-		return nil, errors.New("ginauth: redis store: record already expired")
-	}
-	ttl := ttlMillis(rec.Expiry, now)
-	tag := userTag(rec.Provider, rec.Subject)
-	var id string
-	if token != nil {
-		gotTag, gotID, ok := splitToken(token)
-		if !ok || gotTag != tag {
-			return nil, ErrNotFound // checked without any I/O
-		}
-		id = gotID
-	} else {
-		var raw [32]byte
-		randRead(raw[:])
-		id = base64.RawURLEncoding.EncodeToString(raw[:])
-	}
-	keys := []string{s.sessionKey(tag, id), s.userKey(tag)}
-	var calls []scriptCall
-	if rec.SID != "" {
-		h := sidHash(rec.Provider, rec.SID)
-		keys = append(keys, s.sidSetKey(tag, h))
-		// The pointer first, and refreshed with every save: a session with
-		// a sid is never without one, however long activity extends it.
-		calls = append(calls, scriptCall{pointSID, []string{s.sidPointer(h)}, []any{tag, ttl}})
-	}
-	if token != nil {
-		cond := "0"
-		if rec.IfMatch != nil {
-			cond = "1"
-		}
-		calls = append(calls, scriptCall{saveExisting, keys, []any{id, stored(&rec), ttl, now.UnixMilli(), cond, rec.IfMatch}})
-	} else {
-		calls = append(calls, scriptCall{saveNew, keys, []any{id, stored(&rec), rec.Provider, rec.Subject, rec.SID, ttl}})
-	}
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	n, err := s.runScripts(ctx, calls...).Int()
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	switch n {
-	case 0:
-		return nil, ErrNotFound
-	case 2:
-		return nil, ErrConflict
-	}
-	if token != nil {
-		return token, nil
-	}
-	return []byte(tag + id), nil
-}
-
-// deleteOne removes one session and its index entries. KEYS: session, user
-// set. ARGV: id, prefix of sid set keys ("<prefix>{tag}:sid:").
-var deleteOne = redis.NewScript(`
-local p, sid = unpack(redis.call('HMGET', KEYS[1], 'p', 'i'))
-local n = redis.call('DEL', KEYS[1])
-redis.call('SREM', KEYS[2], ARGV[1])
-if sid and sid ~= '' then
-  redis.call('SREM', ARGV[2] .. redis.sha1hex(p .. '\0' .. sid), ARGV[1])
-end
-return n
-`)
-
-// Delete implements Store.
-func (s *Redis) Delete(ctx context.Context, token []byte) error {
-	tag, id, ok := splitToken(token)
-	if !ok {
-		return nil
-	}
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	return s.deleteKeys(ctx, tag, id)
-}
-
-func (s *Redis) deleteKeys(ctx context.Context, tag, id string) error {
-	err := deleteOne.Run(ctx, s.client, []string{s.sessionKey(tag, id), s.userKey(tag)},
-		id, s.prefix+"{"+tag+"}:sid:").Err()
-	if err != nil {
-		return unavailable(err)
-	}
-	return nil
-}
-
-// listLive returns the ids of a set whose sessions are live, and drops the
-// ids whose keys are gone. KEYS: set. ARGV: session key prefix
-// ("<prefix>{tag}:s:"), now (ms).
-var listLive = redis.NewScript(luaLive + `
-local now, ids = tonumber(ARGV[2]), {}
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local key = ARGV[1] .. m
-  if live(key, now) then
-    table.insert(ids, m)
-  elseif redis.call('EXISTS', key) == 0 then
-    redis.call('SREM', KEYS[1], m)
-  end
-end
-return ids
-`)
-
-// List implements Index.
-func (s *Redis) List(ctx context.Context, provider, subject string) ([][]byte, error) {
-	tag := userTag(provider, subject)
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	ids, err := listLive.Run(ctx, s.client, []string{s.userKey(tag)}, s.prefix+"{"+tag+"}:s:", s.now().UnixMilli()).StringSlice()
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	out := make([][]byte, len(ids))
-	for i, id := range ids {
-		out[i] = []byte(tag + id)
-	}
-	return out, nil
-}
-
-// deleteSet deletes every session whose id is in KEYS[1], removes them from
-// the user set KEYS[2] (unless it is KEYS[1]) and from their sid sets, then
-// deletes KEYS[1]. It returns how many of them were live. ARGV: session key
-// prefix, sid set key prefix, now (ms).
-var deleteSet = redis.NewScript(luaLive + `
-local n, now = 0, tonumber(ARGV[3])
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local key = ARGV[1] .. m
-  if live(key, now) then n = n + 1 end
-  local p, sid = unpack(redis.call('HMGET', key, 'p', 'i'))
-  redis.call('DEL', key)
-  if KEYS[2] ~= KEYS[1] then redis.call('SREM', KEYS[2], m) end
-  if sid and sid ~= '' then redis.call('SREM', ARGV[2] .. redis.sha1hex(p .. '\0' .. sid), m) end
-end
-redis.call('DEL', KEYS[1])
-return n
-`)
-
-// DeleteUser implements Index.
-func (s *Redis) DeleteUser(ctx context.Context, provider, subject string) (int, error) {
-	tag := userTag(provider, subject)
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	n, err := deleteSet.Run(ctx, s.client, []string{s.userKey(tag), s.userKey(tag)},
-		s.prefix+"{"+tag+"}:s:", s.prefix+"{"+tag+"}:sid:", s.now().UnixMilli()).Int()
-	if err != nil {
-		return 0, unavailable(err)
-	}
-	return n, nil
-}
-
-// DeleteSID implements Index.
-func (s *Redis) DeleteSID(ctx context.Context, provider, sid string) (int, error) {
-	h := sidHash(provider, sid)
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	tag, err := s.client.Get(ctx, s.sidPointer(h)).Result()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, unavailable(err)
-	}
-	if _, err := hex.DecodeString(tag); err != nil || len(tag) != tagLen {
-		return 0, nil
-	}
-	n, err := deleteSet.Run(ctx, s.client, []string{s.sidSetKey(tag, h), s.userKey(tag)},
-		s.prefix+"{"+tag+"}:s:", s.prefix+"{"+tag+"}:sid:", s.now().UnixMilli()).Int()
-	if err != nil {
-		return 0, unavailable(err)
-	}
-	return n, nil
 }

@@ -226,28 +226,27 @@ func TestRedisStore(t *testing.T) {
 
 		keys := e.keys()
 		want := []string{
-			e.prefix + "sid:" + sha1Hex("test\x00sid-1"),
-			e.prefix + "sid:" + sha1Hex("test\x00sid-9"),
+			e.prefix + "{" + sha1Hex("test\x00sid-1") + "}:sid",
+			e.prefix + "{" + sha1Hex("test\x00sid-9") + "}:sid",
 			e.prefix + "{" + tag + "}:s:" + string(a1[16:]),
 			e.prefix + "{" + tag + "}:s:" + string(a2[16:]),
-			e.prefix + "{" + tag + "}:sid:" + sha1Hex("test\x00sid-1"),
-			e.prefix + "{" + tag + "}:u",
+			e.prefix + "{" + tag + "}:z",
 			e.prefix + "{" + string(b1[:16]) + "}:s:" + string(b1[16:]),
-			e.prefix + "{" + string(b1[:16]) + "}:sid:" + sha1Hex("test\x00sid-9"),
-			e.prefix + "{" + string(b1[:16]) + "}:u",
+			e.prefix + "{" + string(b1[:16]) + "}:z",
 		}
 		slices.Sort(want)
 		if !slices.Equal(keys, want) {
 			t.Fatalf("keys:\n  %s\nwant:\n  %s", strings.Join(keys, "\n  "), strings.Join(want, "\n  "))
 		}
-		// Every key of a user (sessions and index sets) is in one hash slot;
-		// only the sid pointers, which name no user, are elsewhere.
+		// Every key has a hash tag: a user's keys (sessions and index) share
+		// one slot; a sid pointer is in its provider session's.
 		slots := map[string]map[int]bool{}
 		for _, k := range keys {
-			owner := "pointer " + k
-			if i := strings.Index(k, "{"); i >= 0 {
-				owner = k[i : i+18]
+			i, j := strings.Index(k, "{"), strings.Index(k, "}")
+			if i < 0 || j < i+2 {
+				t.Fatalf("key %s has no hash tag", k)
 			}
+			owner := k[i : j+1]
 			if slots[owner] == nil {
 				slots[owner] = map[int]bool{}
 			}
@@ -258,14 +257,22 @@ func TestRedisStore(t *testing.T) {
 				t.Errorf("keys of %s span hash slots %v", owner, s)
 			}
 		}
-		if keySlot(want[2]) == keySlot(want[6]) {
+		if keySlot(want[2]) == keySlot(want[5]) {
 			t.Log("note: alice and bob happen to share a slot")
 		}
 
 		// The session hash: data after an 8-byte expiry, and the index fields.
 		h := e.admin.HGetAll(ctx, e.prefix+"{"+tag+"}:s:"+string(a1[16:])).Val()
-		if h["p"] != "test" || h["u"] != "alice" || h["i"] != "sid-1" || !strings.HasSuffix(h["d"], "data of alice") || len(h["d"]) != 8+len("data of alice") {
+		if h["p"] != "test" || h["u"] != "alice" || h["i"] != "sid-1" || !strings.HasSuffix(h["d"], "data of alice") || len(h["d"]) != 8+len("data of alice") ||
+			h["m"] != string(a1[16:])+"."+sha1Hex("test\x00sid-1") || len(h["w"]) != 16 || h["pe"] == "" {
 			t.Errorf("session hash = %q", h)
+		}
+		// The index: members scored by expiry (Unix ms on the store's clock).
+		z := e.admin.ZRangeWithScores(ctx, e.prefix+"{"+tag+"}:z", 0, -1).Val()
+		exp := float64(e.clock.Now().Add(time.Hour).UnixMilli())
+		if len(z) != 2 || z[0].Score != exp || z[1].Score != exp ||
+			!slices.ContainsFunc(z, func(m redis.Z) bool { return m.Member == string(a2[16:]) }) {
+			t.Errorf("index = %v; want %s and %s scored %v", z, a1[16:], a2[16:], exp)
 		}
 	})
 
@@ -283,31 +290,43 @@ func TestRedisStore(t *testing.T) {
 			}
 		}
 		tag, id := string(short[:16]), string(short[16:])
-		sess, user, sidSet := e.prefix+"{"+tag+"}:s:"+id, e.prefix+"{"+tag+"}:u", e.prefix+"{"+tag+"}:sid:"+sha1Hex("test\x00sid-1")
-		pointer := e.prefix + "sid:" + sha1Hex("test\x00sid-1")
-		for _, k := range []string{sess, user, sidSet, pointer} {
-			checkTTL(k, 10*time.Minute)
-		}
+		sess, index := e.prefix+"{"+tag+"}:s:"+id, e.prefix+"{"+tag+"}:z"
+		pointer := e.prefix + "{" + sha1Hex("test\x00sid-1") + "}:sid"
+		checkTTL(sess, 10*time.Minute)
+		checkTTL(index, 10*time.Minute)
+		checkTTL(pointer, 20*time.Minute) // twice the session's: it outlives it
 
 		// A longer session of the same user and provider session: the index
-		// keys live as long as the longest session.
+		// lives as long as the longest session, the pointer twice as long.
 		long := e.save(nil, e.rec("alice", "sid-1", 2*time.Hour))
 		checkTTL(sess, 10*time.Minute)
 		checkTTL(e.prefix+"{"+tag+"}:s:"+string(long[16:]), 2*time.Hour)
-		for _, k := range []string{user, sidSet, pointer} {
-			checkTTL(k, 2*time.Hour)
-		}
-		// Activity extends a session (an update): its key, and the index
-		// keys and the sid pointer when they would expire first.
+		checkTTL(index, 2*time.Hour)
+		checkTTL(pointer, 4*time.Hour)
+		// Activity extends a session (an update): its key, the index when
+		// it would expire first, and the sid pointer when the session would
+		// outlive it.
 		e.clock.Advance(5 * time.Minute)
+		e.count.Reset()
 		e.save(short, e.rec("alice", "sid-1", 3*time.Hour))
-		for _, k := range []string{sess, user, sidSet, pointer} {
-			checkTTL(k, 3*time.Hour)
+		checkTTL(sess, 3*time.Hour)
+		checkTTL(index, 3*time.Hour)
+		checkTTL(pointer, 6*time.Hour)
+		// (The first run of a script on a server adds an EVAL after EVALSHA.)
+		if trips := slices.DeleteFunc(e.count.Trips(), func(c string) bool { return c == "eval" }); len(trips) != 3 {
+			t.Errorf("an update past the pointer's expiry: round trips %q; want update (refused), pointer, update", e.count.Trips())
 		}
-		// A shorter update shortens the session, never the index keys.
+		// Within the pointer's life an update does not touch it.
+		e.count.Reset()
+		e.save(short, e.rec("alice", "sid-1", 4*time.Hour))
+		if trips := e.count.Trips(); len(trips) != 1 {
+			t.Errorf("an update within the pointer's life: round trips %q; want 1", trips)
+		}
+		checkTTL(pointer, 6*time.Hour)
+		// A shorter update shortens the session, never the index.
 		e.save(short, e.rec("alice", "sid-1", time.Minute))
 		checkTTL(sess, time.Minute)
-		checkTTL(user, 3*time.Hour)
+		checkTTL(index, 4*time.Hour)
 
 		// No key is ever left without a TTL.
 		for i := range 5 {
@@ -359,7 +378,7 @@ func TestRedisStore(t *testing.T) {
 		if n, err := e.store.DeleteSID(ctx, "test", "sid-1"); n != 0 || err != nil {
 			t.Errorf("DeleteSID counted %d expired sessions (%v); want 0", n, err)
 		}
-		if keys := e.keys(); len(keys) != 1 || !strings.HasPrefix(keys[0], e.prefix+"sid:") {
+		if keys := e.keys(); len(keys) != 1 || !strings.HasSuffix(keys[0], "}:sid") {
 			t.Errorf("keys after DeleteSID: %q; want the sid pointer only (it expires)", keys)
 		}
 	})
@@ -470,7 +489,7 @@ func TestRedisStore(t *testing.T) {
 		}
 		// Only pointers (which expire) and bob's keys remain.
 		for _, k := range e.keys() {
-			if !strings.Contains(k, "{"+string(b1[:16])+"}") && !strings.HasPrefix(k, e.prefix+"sid:") {
+			if !strings.Contains(k, "{"+string(b1[:16])+"}") && !strings.HasSuffix(k, "}:sid") {
 				t.Errorf("key %s left after alice's sessions were deleted", k)
 			}
 		}
@@ -491,8 +510,8 @@ func TestRedisStore(t *testing.T) {
 		// Every key of the session, the sid pointer included, now lives
 		// about an hour.
 		keys := slices.DeleteFunc(e.keys(), func(k string) bool { return k == canary })
-		if len(keys) != 4 || !slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, e.prefix+"sid:") }) {
-			t.Fatalf("keys %q; want session, user set, sid set and sid pointer", keys)
+		if len(keys) != 3 || !slices.ContainsFunc(keys, func(k string) bool { return strings.HasSuffix(k, "}:sid") }) {
+			t.Fatalf("keys %q; want session, index and sid pointer", keys)
 		}
 		for _, k := range keys {
 			if ttl, err := e.admin.PTTL(ctx, k).Result(); err != nil || ttl < 59*time.Minute {
@@ -569,7 +588,7 @@ func TestRedisStore(t *testing.T) {
 			want int
 		}{
 			{"Save new, no sid", func() { e.save(nil, e.rec("alice", "", time.Hour)) }, 1},
-			{"Save new, with sid (one pipeline)", func() { e.save(nil, e.rec("alice", "sid-1", time.Hour)) }, 1},
+			{"Save new, with sid (pointer, then session)", func() { e.save(nil, e.rec("alice", "sid-1", time.Hour)) }, 2},
 			{"Load", func() { e.found([]byte("0123456789abcdef" + strings.Repeat("A", 42) + "E")) }, 1},
 		} {
 			e.count.Reset()
@@ -727,7 +746,7 @@ func TestRedisStore(t *testing.T) {
 			t.Fatalf("%d sessions survived DeleteUser", len(live))
 		}
 		for _, k := range e.keys() {
-			if !strings.HasPrefix(k, e.prefix+"sid:") {
+			if !strings.HasSuffix(k, "}:sid") {
 				t.Errorf("key %s left after DeleteUser", k)
 			}
 		}

@@ -1,0 +1,301 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ginauth/ginauth/internal/testenv"
+)
+
+// Cluster timing. NodeTimeout is the cluster-node-timeout: a master that
+// has not answered for this long is failed over to its replica.
+const (
+	NodeTimeout    = time.Second
+	clusterTimeout = 30 * time.Second // from exec to cluster_state:ok everywhere
+)
+
+// Cluster is a Redis Cluster of three masters and three replicas, each a
+// redis-server process on free loopback ports, in a temporary directory,
+// without persistence. Its nodes are stopped by PID when the test ends.
+type Cluster struct {
+	bin, cli string
+	nodes    []*clusterNode
+
+	mu      sync.Mutex
+	clients []*redis.ClusterClient
+	killed  bool // a node was killed while the cluster ran
+}
+
+// clusterNode is one redis-server of a cluster.
+type clusterNode struct {
+	port, busPort int
+	dir           string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// Node describes a cluster node as CLUSTER NODES reports it.
+type Node struct {
+	ID     string
+	Addr   string // host:port
+	Master bool
+	Failed bool     // flagged fail or pfail, or disconnected
+	Slots  [][2]int // ranges served by a master, inclusive
+}
+
+// CLIBinary returns the redis-cli binary's path ($REDIS_CLI, beside the
+// server binary, or on PATH), or "".
+func CLIBinary() string {
+	if p := os.Getenv("REDIS_CLI"); p != "" {
+		return p
+	}
+	if bin := Binary(); bin != "" {
+		p := filepath.Join(filepath.Dir(bin), "redis-cli")
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("redis-cli"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// StartCluster starts a cluster of six nodes (three masters with one
+// replica each) for tb, waits until every node reports cluster_state:ok,
+// and stops every node when tb ends. It skips or fails tb (see the package
+// doc) when redis-server or redis-cli is missing.
+func StartCluster(tb testing.TB) *Cluster {
+	tb.Helper()
+	if !Available(tb) {
+		return nil
+	}
+	c := &Cluster{bin: Binary(), cli: CLIBinary()}
+	if c.cli == "" {
+		testenv.SkipOrFail(tb, "redistest: redis-cli not found ($REDIS_CLI, beside redis-server, PATH); "+
+			"it comes with redis-server (Debian: apt-get install redis-server)")
+		return nil
+	}
+	tb.Cleanup(c.shutdown)
+	root := tb.TempDir()
+	for i := range 6 {
+		n := &clusterNode{dir: filepath.Join(root, strconv.Itoa(i))}
+		if err := os.Mkdir(n.dir, 0o700); err != nil {
+			tb.Fatalf("redistest: %v", err)
+		}
+		var err error
+		for range startTries {
+			if n.port, err = freePort(); err != nil {
+				break
+			}
+			if n.busPort, err = freePort(); err != nil {
+				break
+			}
+			if err = n.start(c.bin); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			tb.Fatalf("redistest: cluster node %d: %v", i, err)
+		}
+		c.nodes = append(c.nodes, n)
+	}
+	args := []string{"--cluster", "create"}
+	for _, n := range c.nodes {
+		args = append(args, n.addr())
+	}
+	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, c.cli, args...).CombinedOutput(); err != nil {
+		tb.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
+	}
+	c.WaitOK(tb, clusterTimeout)
+	c.waitReplicas(tb, clusterTimeout)
+	return c
+}
+
+// waitReplicas waits until every master sees its replica online and every
+// replica's link is up, so that writes replicate (and WAIT counts them)
+// from the start.
+func (c *Cluster) waitReplicas(tb testing.TB, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for _, n := range c.nodes {
+		cl := nodeClient(n.addr())
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			info, err := cl.Info(ctx, "replication").Result()
+			cancel()
+			// A master counts a replica (for WAIT) once it is online.
+			if err == nil && (strings.Contains(info, "role:master") && strings.Contains(info, "state=online") ||
+				strings.Contains(info, "master_link_status:up")) {
+				break
+			}
+			if time.Now().After(deadline) {
+				_ = cl.Close()
+				tb.Fatalf("redistest: %s: replication not up after %v: %v %s", n.addr(), timeout, err, info)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = cl.Close()
+	}
+}
+
+func (n *clusterNode) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port)) }
+
+func (n *clusterNode) start(bin string) error {
+	logPath := filepath.Join(n.dir, "redis.log")
+	cmd := exec.Command(bin,
+		"--port", strconv.Itoa(n.port),
+		"--cluster-port", strconv.Itoa(n.busPort),
+		"--bind", "127.0.0.1",
+		"--cluster-enabled", "yes",
+		"--cluster-config-file", filepath.Join(n.dir, "nodes.conf"),
+		"--cluster-node-timeout", strconv.Itoa(int(NodeTimeout/time.Millisecond)),
+		"--cluster-replica-validity-factor", "0", // a replica always takes over
+		"--cluster-require-full-coverage", "no", // healthy shards keep serving
+		"--save", "",
+		"--appendonly", "no",
+		"--repl-diskless-sync-delay", "0", // replicas sync at once
+		"--daemonize", "no",
+		"--dir", n.dir,
+		"--logfile", logPath,
+	)
+	cmd.Dir = n.dir
+	ownProcessGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	n.mu.Lock()
+	n.cmd, n.exited = cmd, exited
+	n.mu.Unlock()
+	for deadline := time.Now().Add(readyTimeout); ; time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-exited:
+			n.mu.Lock()
+			n.cmd = nil
+			n.mu.Unlock()
+			return fmt.Errorf("redis-server on port %d exited at start:\n%s", n.port, tail(logPath))
+		default:
+		}
+		if ping(n.addr()) == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			n.kill()
+			return fmt.Errorf("redis-server on port %d did not answer PING within %v:\n%s", n.port, readyTimeout, tail(logPath))
+		}
+	}
+}
+
+// running reports whether the node's process is up.
+func (n *clusterNode) running() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cmd != nil
+}
+
+// kill sends SIGKILL to the node's process and waits for it to exit.
+func (n *clusterNode) kill() {
+	n.mu.Lock()
+	cmd, exited := n.cmd, n.exited
+	n.cmd = nil
+	n.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	kill(cmd)
+	select {
+	case <-exited:
+	case <-time.After(termTimeout):
+		fmt.Fprintf(os.Stderr, "redistest: redis-server (pid %d) did not exit after SIGKILL\n", cmd.Process.Pid)
+	}
+}
+
+func (c *Cluster) shutdown() {
+	c.mu.Lock()
+	clients := c.clients
+	c.clients = nil
+	c.mu.Unlock()
+	for _, cl := range clients {
+		_ = cl.Close()
+	}
+	if c.killed && len(clients) > 0 {
+		// go-redis probes an unreachable node once a second until its pool
+		// is closed: let those goroutines see the close and exit before
+		// the test's leak check.
+		time.Sleep(1100 * time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	for _, n := range c.nodes {
+		wg.Go(n.kill) // no persistence: nothing to lose by not asking politely
+	}
+	wg.Wait()
+}
+
+// Addrs returns every node's host:port, killed ones included.
+func (c *Cluster) Addrs() []string {
+	out := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n.addr()
+	}
+	return out
+}
+
+// ClusterOptions returns client options for the cluster, as docs/stores.md
+// recommends them: context deadlines bound every call, and the client
+// reloads the slot map every 2 s, so that it finds a promoted replica
+// within seconds of a failover. Commands are not retried on network errors
+// (a test sees every failure).
+func (c *Cluster) ClusterOptions() *redis.ClusterOptions {
+	return &redis.ClusterOptions{
+		Addrs:                      c.Addrs(),
+		ContextTimeoutEnabled:      true,
+		ClusterStateReloadInterval: 2 * time.Second,
+		DialTimeout:                time.Second,
+		ReadTimeout:                time.Second,
+		WriteTimeout:               time.Second,
+	}
+}
+
+// NewClient returns a new cluster client (see ClusterOptions, adjusted by
+// edit when it is not nil) with hooks, closed when the cluster stops.
+func (c *Cluster) NewClient(edit func(*redis.ClusterOptions), hooks ...redis.Hook) *redis.ClusterClient {
+	o := c.ClusterOptions()
+	if edit != nil {
+		edit(o)
+	}
+	cl := redis.NewClusterClient(o)
+	for _, h := range hooks {
+		cl.AddHook(h)
+	}
+	c.mu.Lock()
+	c.clients = append(c.clients, cl)
+	c.mu.Unlock()
+	return cl
+}
+
+// nodeClient is a plain client of one node, for admin commands.
+func nodeClient(addr string) *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true,
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, MaxRetries: -1})
+}
