@@ -41,7 +41,7 @@ form{margin:0}
 .notice p{margin:.25rem 0 0}
 .next{padding:.75rem 1rem;border-radius:8px;background:var(--note-bg)}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.5rem}
-.actions>*{flex:1 1 9rem}
+.actions>*{flex:1 1 auto}
 .code{font-size:.875rem;color:var(--muted)}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
 a{color:var(--link)}
@@ -156,7 +156,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 {{- if .User}}
 <p>{{.User}}</p>{{end}}
 <p class="lead">{{.Intro}}</p>
-<form class="actions" method="post" action="{{$.FormAction}}"><input type="hidden" name="csrfToken" value="{{$.CSRFToken}}"><input type="hidden" name="callbackUrl" value="{{$.CallbackURL}}"><button class="btn primary" type="submit">{{.Button}}</button><a class="btn" href="{{$.CallbackURL}}">{{.Cancel}}</a></form>
+<form method="post" action="{{$.FormAction}}"><input type="hidden" name="csrfToken" value="{{$.CSRFToken}}"><input type="hidden" name="callbackUrl" value="{{$.CallbackURL}}"><div class="actions"><button class="btn primary" type="submit">{{.Button}}</button><a class="btn" href="{{$.CallbackURL}}">{{.Cancel}}</a></div></form>
 {{- end}}
 {{- if .Links}}
 {{- if .Message}}

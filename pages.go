@@ -66,8 +66,8 @@ type errorText struct {
 // {title, what happened, what to do next}.
 var errorMessages = map[string]errorText{
 	"access_denied":             {"Sign-in cancelled", "Sign-in was cancelled or refused. You, or the identity provider, did not allow this app to sign you in.", "Sign in again and accept the request at the provider, or choose another way to sign in."},
-	"provider_error":            {"The provider could not sign you in", "The identity provider reported a problem and did not sign you in.", "Try again in a moment. If it keeps happening, tell the app's administrator."},
-	"provider_unavailable":      {"Sign-in provider unavailable", "The identity provider did not answer in time, or is down.", "Wait a minute, then sign in again."},
+	"provider_error":            {"The provider could not sign you in", "The identity provider could not sign you in. It reported a problem.", "Try again in a moment. If it keeps happening, tell the app's administrator."},
+	"provider_unavailable":      {"Sign-in provider unavailable", "The identity provider is unavailable. It did not answer in time, or is down.", "Wait a minute, then sign in again."},
 	"invalid_state":             {"Sign-in link expired", "The sign-in link expired or was already used. A sign-in must finish within 10 minutes, in the browser that started it.", "Start the sign-in again from this site."},
 	"invalid_callback":          {"Incomplete sign-in response", "The answer that came back from the identity provider was incomplete or malformed.", "Start the sign-in again. If it keeps happening, tell the app's administrator."},
 	"issuer_mismatch":           {"Unexpected identity provider", "The sign-in response came from another identity provider than the one you chose, so it was rejected to protect your account.", "Start the sign-in again from this site. If it keeps happening, tell the app's administrator."},

@@ -74,6 +74,7 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 		SessionIdleTimeout: cfg.SessionIdle,
 		Store:              st,
 		Logger:             log,
+		AppName:            appName,
 		RenderPage:         authPageRenderer(cfg.Dev),
 		// Unset: anyone the provider signs in; see parseConfig.
 		AllowedEmailDomains: cfg.AllowedDomains,

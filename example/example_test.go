@@ -402,7 +402,7 @@ func TestEndToEnd(t *testing.T) {
 	// bob (staff only) signs in with the CSRF-protected button: no admin.
 	bob := newBrowser(t, base)
 	bob.signInWithButton("bob")
-	if resp, body := bob.get("/admin"); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Forbidden") {
+	if resp, body := bob.get("/admin"); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "You don&#39;t have access") {
 		t.Errorf("bob /admin = %d; want 403:\n%s", resp.StatusCode, body)
 	}
 	if code, m := bob.apiMe(); code != http.StatusOK || string(m["groups"]) != `["staff"]` {

@@ -28,6 +28,7 @@ func (h *handlers) index(c *gin.Context) {
 	data := pageData{
 		Title:           "Home",
 		Dev:             h.dev,
+		Wide:            true,
 		CSRFToken:       h.auth.CSRFToken(c),
 		CallbackURL:     "/",
 		ClientScriptURL: h.auth.ClientScriptURL(),
@@ -48,7 +49,7 @@ func (h *handlers) index(c *gin.Context) {
 // me is browser-protected: signed-out visitors are sent to sign in first.
 func (h *handlers) me(c *gin.Context) {
 	u, _ := ginauth.UserFrom(c)
-	data := pageData{Title: "Me", Dev: h.dev, User: &u}
+	data := pageData{Title: "Me", Dev: h.dev, Wide: true, User: &u}
 	if s, ok := ginauth.SessionFrom(c); ok {
 		data.ExpiresAt = s.ExpiresAt().UTC().Format(time.RFC1123)
 	}
@@ -59,7 +60,7 @@ func (h *handlers) me(c *gin.Context) {
 // (ginauth.RequireClaim answers 403 otherwise).
 func (h *handlers) admin(c *gin.Context) {
 	u, _ := ginauth.UserFrom(c)
-	renderPage(c, http.StatusOK, "admin", pageData{Title: "Admin", Dev: h.dev, User: &u})
+	renderPage(c, http.StatusOK, "admin", pageData{Title: "Admin", Dev: h.dev, Wide: true, User: &u})
 }
 
 // meJSON is the body of GET /api/me.

@@ -297,3 +297,16 @@ func installAxe(t *testing.T) string {
 	axeInstall.src = string(js)
 	return axeInstall.src
 }
+
+// Do runs steps in the browser's tab (to sign in between checks, say),
+// within the time of one check, at the desktop viewport.
+func (b *Browser) Do(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepLimit)
+	defer cancel()
+	vp := Viewports[0]
+	steps = append([]chromedp.Action[chromedp.Void]{chromedp.EmulateViewport(vp.Width, vp.Height)}, steps...)
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
