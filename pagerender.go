@@ -41,7 +41,7 @@ form{margin:0}
 .notice p{margin:.25rem 0 0}
 .next{padding:.75rem 1rem;border-radius:8px;background:var(--note-bg)}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.5rem}
-.actions>*{flex:1 1 auto}
+.actions>*{flex:1 1 auto;width:auto}
 .code{font-size:.875rem;color:var(--muted)}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
 a{color:var(--link)}

@@ -259,8 +259,8 @@ func (b *browser) apiToken() (int, map[string]json.RawMessage, string) {
 func checkScripts(t *testing.T, b *browser, resp *http.Response, home string) {
 	t.Helper()
 	for _, want := range []string{
-		`<button type="button" id="js-signin" data-provider="dev" hidden>`,
-		`<p id="js-session" data-state="loading" hidden>`,
+		`<button class="btn" type="button" id="js-signin" data-provider="dev" hidden>`,
+		`<p id="js-session" class="status" data-state="loading" hidden>`,
 		`<script src="/auth/client.js?v=`,
 		`<script src="` + appScriptURL + `"></script>`,
 	} {
