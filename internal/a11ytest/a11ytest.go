@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package a11ytest renders pages in headless Chromium, checks them with
 // axe-core and saves their screenshots: the accessibility test of
 // ginauth's built-in pages and of the example's pages.
