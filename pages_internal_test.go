@@ -320,3 +320,19 @@ func TestDefaultTexts(t *testing.T) {
 		t.Error("DefaultTexts shares its map")
 	}
 }
+
+// BenchmarkSignInPage renders the built-in sign-in page with seven
+// providers and an error notice.
+func BenchmarkSignInPage(b *testing.B) {
+	a, err := New(Config{BaseURL: "https://app.example.com", Secrets: [][]byte{make([]byte, 32)}, Providers: pageStubs()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := Page{Kind: PageSignIn, Providers: a.providerInfos(), CSRFToken: "token", CallbackURL: "/", ErrorCode: "invalid_state"}
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(w)
+		a.page(c, p)
+	}
+}
