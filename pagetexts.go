@@ -1,6 +1,7 @@
 package ginauth
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -113,13 +114,13 @@ func newPageTexts(overrides map[string]string) (pageTexts, error) {
 func checkText(v string, max int) error {
 	switch {
 	case strings.TrimSpace(v) == "":
-		return fmt.Errorf("empty")
+		return errors.New("empty")
 	case len(v) > max:
 		return fmt.Errorf("%d bytes, more than %d", len(v), max)
 	case !utf8.ValidString(v):
-		return fmt.Errorf("not valid UTF-8")
+		return errors.New("not valid UTF-8")
 	case strings.ContainsFunc(v, unicode.IsControl):
-		return fmt.Errorf("holds a control character")
+		return errors.New("holds a control character")
 	}
 	return nil
 }
