@@ -174,7 +174,7 @@ func TestPagesForbiddenFromRequireClaim(t *testing.T) {
 	c.Request = httptest.NewRequest(http.MethodGet, "/admin", nil)
 	a.abort(c, Browser, http.StatusForbidden, "forbidden")
 	body := w.Body.String()
-	if w.Code != http.StatusForbidden || !strings.Contains(body, "<h1>You don&#39;t have access</h1>") || !strings.Contains(body, "Go to the home page") {
+	if w.Code != http.StatusForbidden || !strings.Contains(body, "<h1>You don&#39;t have access</h1>") || !strings.Contains(body, "Sign in with another account</a>") {
 		t.Errorf("RequireClaim's page: %d\n%s", w.Code, body)
 	}
 }
