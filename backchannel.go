@@ -70,6 +70,10 @@ func (a *Auth) handleBackChannelLogout(c *gin.Context) {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "temporarily_unavailable"})
 		return
 	}
+	emit(a, c.Request.Context(), "signed_out", a.events.SignedOut, SignedOutEvent{
+		Time: a.now(), Reason: SignOutByBackChannel, Provider: name, Issuer: claims.Issuer,
+		Subject: claims.Subject, SID: claims.SID,
+	})
 	c.Status(http.StatusOK)
 }
 
@@ -110,5 +114,8 @@ func (a *Auth) SignOutUser(ctx context.Context, provider, subject string) error 
 	if _, err := a.endProviderSessions(ctx, provider, subject, ""); err != nil {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
+	emit(a, ctx, "signed_out", a.events.SignedOut, SignedOutEvent{
+		Time: a.now(), Reason: SignOutBySignOutUser, Provider: provider, Subject: subject,
+	})
 	return nil
 }

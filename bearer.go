@@ -160,11 +160,19 @@ func (a *Auth) serveBearer(c *gin.Context, audience string) {
 	c.Header("Cache-Control", "no-store")
 	tok, err := bearerToken(c.Request.Header)
 	if err == nil {
-		var name string
-		var at *providers.AccessToken
-		if name, at, err = a.verifyBearer(c.Request.Context(), tok, audience); err == nil {
-			u := userFromClaims(name, &providers.Identity{Issuer: at.Issuer, Subject: at.Subject, Claims: at.Claims})
-			b := &bearerRequest{User: u, Bearer: Bearer{Audience: at.Audience, ClientID: at.ClientID, Scopes: at.Scopes, Expiry: at.Expiry}}
+		now := a.now()
+		key := bearerCacheKey(tok, audience)
+		b, hit := a.bearers.get(key, now)
+		if !hit {
+			var name string
+			var at *providers.AccessToken
+			if name, at, err = a.verifyBearer(c.Request.Context(), tok, audience); err == nil {
+				u := userFromClaims(name, &providers.Identity{Issuer: at.Issuer, Subject: at.Subject, Claims: at.Claims})
+				b = &bearerRequest{User: u, Bearer: Bearer{Audience: at.Audience, ClientID: at.ClientID, Scopes: at.Scopes, Expiry: at.Expiry}}
+				a.bearers.put(key, b, now)
+			}
+		}
+		if err == nil {
 			c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), bearerKey{}, b))
 			c.Next()
 			return

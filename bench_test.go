@@ -1,6 +1,7 @@
 package ginauth_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -45,8 +46,18 @@ type hotpath struct {
 	subject                      string // what /api/me answers when signed in
 }
 
+// hotpathAppData is the app data a SignInHook attaches to the benchmarked
+// sessions: an app's user ID, three roles and two values.
+var hotpathAppData = ginauth.AppData{
+	UserID: "user-18342",
+	Roles:  []string{"staff", "billing", "admin"},
+	Values: map[string]string{"tenant": "acme-corp", "plan": "enterprise"},
+}
+
 // newGinauthEngine builds ginauth with store st (nil: the cookie store) on
-// the provider op: the auth routes and GET /api/me behind RequireAuth.
+// the provider op: the auth routes, GET /api/me behind RequireAuth and GET
+// /api/role behind RequireAuth and RequireRole("admin"). A SignInHook
+// attaches hotpathAppData to every session.
 func newGinauthEngine(tb testing.TB, op *ginauthtest.Provider, st store.Store) (*gin.Engine, *ginauth.Auth) {
 	tb.Helper()
 	prov, err := providers.OIDC(providers.OIDCConfig{
@@ -62,6 +73,9 @@ func newGinauthEngine(tb testing.TB, op *ginauthtest.Provider, st store.Store) (
 		Providers: []providers.Provider{prov},
 		Logger:    slog.New(slog.DiscardHandler),
 		Store:     st,
+		SignInHook: func(context.Context, ginauth.SignInAttempt) (ginauth.SignInDecision, error) {
+			return ginauth.Allow().WithData(hotpathAppData), nil
+		},
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -69,6 +83,10 @@ func newGinauthEngine(tb testing.TB, op *ginauthtest.Provider, st store.Store) (
 	e := gin.New()
 	auth.Register(e.Group("/auth"))
 	e.GET("/api/me", auth.RequireAuth(ginauth.API), func(c *gin.Context) {
+		u, _ := ginauth.UserFrom(c)
+		c.String(http.StatusOK, u.Subject)
+	})
+	e.GET("/api/role", auth.RequireAuth(ginauth.API), ginauth.RequireRole("admin"), func(c *gin.Context) {
 		u, _ := ginauth.UserFrom(c)
 		c.String(http.StatusOK, u.Subject)
 	})
@@ -272,9 +290,10 @@ func hotpathCookieHeader(cs []*http.Cookie) string {
 // session through ginauth's RequireAuth with the default cookie store, the
 // memory store and the Redis store (a real redis-server on loopback: one
 // HGET per request), with the same request through bare Gin and through
-// gin-contrib/sessions' cookie store. The overhead-ns/op metric is ns/op
-// minus the median ns/op of "bare" so far. Without redis-server,
-// ginauth-redis skips (fails when CI is set).
+// gin-contrib/sessions' cookie store. ginauth's sessions hold app data
+// (hotpathAppData); ginauth-cookie-role also passes RequireRole. The
+// overhead-ns/op metric is ns/op minus the median ns/op of "bare" so far.
+// Without redis-server, ginauth-redis skips (fails when CI is set).
 //
 //	go test -run='^$' -bench=BenchmarkRequireAuth -benchtime=2s -count=5 .
 func BenchmarkRequireAuth(b *testing.B) {
@@ -284,6 +303,7 @@ func BenchmarkRequireAuth(b *testing.B) {
 	// request costs the same everywhere.
 	b.Run("bare", bench.run(func(*testing.B) (*gin.Engine, string) { return h.bare, h.ginauthCookie }))
 	b.Run("ginauth-cookie", bench.run(func(b *testing.B) (*gin.Engine, string) { return h.ginauth, h.signIn(b) }))
+	b.Run("ginauth-cookie-role", bench.runAt(hotpathOrigin+"/api/role", func(b *testing.B) (*gin.Engine, string) { return h.ginauth, h.signIn(b) }))
 	b.Run("ginauth-memory", bench.run(func(b *testing.B) (*gin.Engine, string) { return h.serverSide(b, "memory", nil) }))
 	b.Run("ginauth-redis", bench.run(func(b *testing.B) (*gin.Engine, string) { return h.serverSide(b, "redis", nil) }))
 	b.Run("gin-contrib-sessions-cookie", bench.run(func(*testing.B) (*gin.Engine, string) { return h.contrib, h.contribCookie }))
@@ -313,7 +333,11 @@ func newHotpathBench(h *hotpath) *hotpathBench { return &hotpathBench{h: h} }
 // run returns a sub-benchmark serving GET /api/me through the engine that
 // setup returns, with the Cookie header it returns. Setup is not timed.
 func (hb *hotpathBench) run(setup func(*testing.B) (*gin.Engine, string)) func(*testing.B) {
-	target := hotpathOrigin + "/api/me"
+	return hb.runAt(hotpathOrigin+"/api/me", setup)
+}
+
+// runAt is run for another target.
+func (hb *hotpathBench) runAt(target string, setup func(*testing.B) (*gin.Engine, string)) func(*testing.B) {
 	return func(b *testing.B) {
 		e, cookie := setup(b)
 		b.ReportAllocs()

@@ -22,9 +22,11 @@ var clientVersion = func() string {
 }()
 
 // ClientScriptURL returns the URL of the browser client script, with its
-// content hash as the v parameter: it may be cached for a year. Load it with
-// <script src="..."> and, when the auth routes are not at /auth, set
-// window.GINAUTH_BASE_PATH before it.
+// content hash as the v parameter: it may be cached for a year. It is a path
+// from the origin's root that includes BaseURL's path prefix
+// ("/app/auth/client.js?v=..."). Load it with <script src="...">: the
+// script finds the auth routes from its own URL (window.GINAUTH_BASE_PATH,
+// when set before it, takes precedence).
 func (a *Auth) ClientScriptURL() string {
 	return strings.TrimSuffix(a.authPath, "/") + "/client.js?v=" + clientVersion
 }

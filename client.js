@@ -1,6 +1,10 @@
 /* ginauth browser client: signIn, signOut and getSession, like Light-Auth's
  * CreateLightAuthClient(). No dependencies. Served by ginauth at
- * <group>/client.js; exposes window.ginauth and ginauth.createClient(base). */
+ * <group>/client.js; exposes window.ginauth and ginauth.createClient(base).
+ * window.ginauth talks to the auth routes at window.GINAUTH_BASE_PATH when
+ * set, else at the path this script was loaded from (so "/app/auth" when
+ * loaded from "/app/auth/client.js"), else at "/auth". Without a
+ * callbackUrl, the server's default target is used (the app's home). */
 (function (global) {
   "use strict";
 
@@ -36,13 +40,13 @@
     return {
       /* signIn(provider, callbackUrl): starts the sign-in and navigates to the provider. */
       signIn: function (provider, callbackUrl) {
-        return post("/signin/" + encodeURIComponent(provider), { callbackUrl: callbackUrl || "/" })
+        return post("/signin/" + encodeURIComponent(provider), { callbackUrl: callbackUrl || "" })
           .then(function (url) { global.location.assign(url); });
       },
       /* signOut({revokeToken, callbackUrl}): ends the session and navigates on. */
       signOut: function (opts) {
         opts = opts || {};
-        return post("/signout", { revokeToken: !!opts.revokeToken, callbackUrl: opts.callbackUrl || "/" })
+        return post("/signout", { revokeToken: !!opts.revokeToken, callbackUrl: opts.callbackUrl || "" })
           .then(function (url) { global.location.assign(url); });
       },
       /* getSession(): resolves to {user, provider, expiresAt}, or null when signed out. */
@@ -56,7 +60,22 @@
     };
   }
 
-  var client = createClient(global.GINAUTH_BASE_PATH);
+  /* scriptBase is the directory of this script's own URL ("/app/auth/",
+   * or "/" for auth routes at the root) when it was loaded as
+   * <group>/client.js from the page's origin, else "". */
+  function scriptBase() {
+    try {
+      var s = global.document && global.document.currentScript;
+      if (!s || !s.src) return "";
+      var u = new URL(s.src, global.location.href);
+      if (u.origin !== global.location.origin || !/\/client\.js$/.test(u.pathname)) return "";
+      return u.pathname.replace(/client\.js$/, "");
+    } catch (e) {
+      return "";
+    }
+  }
+
+  var client = createClient(global.GINAUTH_BASE_PATH || scriptBase());
   client.createClient = createClient;
   global.ginauth = client;
 })(typeof window !== "undefined" ? window : this);

@@ -9,15 +9,17 @@ import (
 )
 
 // The session encoding is a compact binary layout in two parts. The core
-// (version byte, times, identity, profile, groups) is what every request
-// needs; the tokens part (provider tokens) is needed only to call or leave
+// (version byte, times, identity, profile, groups, app data) is what every
+// request needs; the tokens part (provider tokens) is needed only to call or leave
 // the provider. The cookie store seals them separately, so the hot path
 // decrypts and decodes only the small core. Fields are unsigned varints
 // (times as Unix seconds) and length-prefixed strings in a fixed order;
 // decoding slices every string from one input string, so a session costs few
 // allocations.
 
-const codecVersion = 3
+// codecVersion 4 added the app data at the end of the core. Sessions of an
+// older version (never released) are refused: their users sign in again.
+const codecVersion = 4
 
 // maxStringLen bounds one field; a session is bounded by the cookie limits anyway.
 const maxStringLen = 1 << 20
@@ -33,7 +35,7 @@ func appendString(b []byte, v string) []byte {
 func encodeCore(s *Session) []byte {
 	u := &s.User
 	strs := [...]string{s.ID, s.Provider, u.Issuer, u.Subject, s.SID, u.Name, u.Email, u.Picture, u.claims}
-	n := 1 + 2*binary.MaxVarintLen64 + 1 + binary.MaxVarintLen64
+	n := 1 + 2*binary.MaxVarintLen64 + 1 + 2*binary.MaxVarintLen64 + len(s.data)
 	for _, v := range strs {
 		n += binary.MaxVarintLen64 + len(v)
 	}
@@ -56,7 +58,7 @@ func encodeCore(s *Session) []byte {
 	for _, g := range u.Groups {
 		b = appendString(b, g)
 	}
-	return b
+	return appendString(b, s.data)
 }
 
 // encodeTokens encodes the provider tokens.
@@ -220,7 +222,8 @@ func decodeCore(data string, s *Session) error {
 			u.Groups[i] = d.str()
 		}
 	}
-	if d.err || len(d.s) != 0 || s.ID == "" || s.User.Subject == "" || s.CreatedAt.IsZero() || s.LastSeen.IsZero() {
+	s.data = d.str()
+	if d.err || !validAppData(s.data) || len(d.s) != 0 || s.ID == "" || s.User.Subject == "" || s.CreatedAt.IsZero() || s.LastSeen.IsZero() {
 		return errCodec
 	}
 	return nil

@@ -37,7 +37,21 @@ func fullSession() *Session {
 			Expiry:       time.Unix(1_700_003_600, 0),
 		},
 	}
+	s.data = mustEncodeAppData(AppData{
+		UserID: "u-42",
+		Roles:  []string{"admin", "billing", "Ünïcode rôle"},
+		Values: map[string]string{"tenant": "acme", "plan": "pro", "empty": ""},
+	})
 	return s
+}
+
+// mustEncodeAppData encodes d, which must be valid.
+func mustEncodeAppData(d AppData) string {
+	raw, err := encodeAppData(d)
+	if err != nil {
+		panic(err)
+	}
+	return raw
 }
 
 // TestCodec_RoundTripFullSession: decode(encode(s)) == s for a session with
@@ -49,6 +63,9 @@ func TestCodec_RoundTripFullSession(t *testing.T) {
 	}{
 		{"every field", func(*Session) {}},
 		{"no groups", func(s *Session) { s.User.Groups = nil }},
+		{"no app data", func(s *Session) { s.data = "" }},
+		{"app data: user ID only", func(s *Session) { s.data = mustEncodeAppData(AppData{UserID: "7"}) }},
+		{"app data: largest", func(s *Session) { s.data = mustEncodeAppData(largestAppData()) }},
 		{"email not verified", func(s *Session) { s.User.EmailVerified = false }},
 		{"no tokens", func(s *Session) { s.tokens = providers.Token{} }},
 		{"large values", func(s *Session) {
@@ -104,6 +121,10 @@ func FuzzDecodeSession(f *testing.F) {
 	f.Add(full)
 	s := fullSession()
 	s.User.Groups, s.tokens = nil, providers.Token{}
+	f.Add(encodeSession(s))
+	s.data = ""
+	f.Add(encodeSession(s))
+	s.data = mustEncodeAppData(largestAppData())
 	f.Add(encodeSession(s))
 	f.Add([]byte{})
 	f.Add([]byte{codecVersion})

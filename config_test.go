@@ -95,7 +95,36 @@ func TestConfig_NewRejectsInvalidConfig(t *testing.T) {
 		{"BaseURL empty", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "" }, ginauth.ErrInvalidBaseURL},
 		{"BaseURL relative", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "/app" }, ginauth.ErrInvalidBaseURL},
 		{"BaseURL without scheme", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "app.example.com" }, ginauth.ErrInvalidBaseURL},
-		{"BaseURL with path", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/app" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path with two trailing slashes", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/app//" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path with an empty segment", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/a//b" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path with a dot-dot segment", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/app/../x" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path with a dot segment", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/./app" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path percent-encoded", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/a%70p" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path with an encoded slash", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/a%2Fb" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path with a semicolon", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/app;Domain=evil" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path with a space", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/my app" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path with non-ASCII", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/café" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path and query", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/app?x=1" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path and fragment", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/app#x" }, ginauth.ErrInvalidBaseURL},
+		{"BaseURL path and user info", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://u@app.example.com/app" }, ginauth.ErrInvalidBaseURL},
+		{"AuthPath outside the BaseURL path", func(t *testing.T, c *ginauth.Config) {
+			c.BaseURL, c.AuthPath = "https://app.example.com/app", "/auth"
+		}, ginauth.ErrInvalidAuthPath},
+		{"AuthPath beside the BaseURL path", func(t *testing.T, c *ginauth.Config) {
+			c.BaseURL, c.AuthPath = "https://app.example.com/app", "/application/auth"
+		}, ginauth.ErrInvalidAuthPath},
+		{"AuthPath at the root with a BaseURL path", func(t *testing.T, c *ginauth.Config) {
+			c.BaseURL, c.AuthPath = "https://app.example.com/app", "/"
+		}, ginauth.ErrInvalidAuthPath},
+		{"CookieName with a space", func(t *testing.T, c *ginauth.Config) { c.CookieName = "my app" }, ginauth.ErrInvalidCookieName},
+		{"CookieName with a semicolon", func(t *testing.T, c *ginauth.Config) { c.CookieName = "a;b" }, ginauth.ErrInvalidCookieName},
+		{"CookieName with an equals sign", func(t *testing.T, c *ginauth.Config) { c.CookieName = "a=b" }, ginauth.ErrInvalidCookieName},
+		{"CookieName with a dot", func(t *testing.T, c *ginauth.Config) { c.CookieName = "a.b" }, ginauth.ErrInvalidCookieName},
+		{"CookieName with a __Host- prefix", func(t *testing.T, c *ginauth.Config) { c.CookieName = "__Host-app" }, ginauth.ErrInvalidCookieName},
+		{"CookieName with a __Secure- prefix", func(t *testing.T, c *ginauth.Config) { c.CookieName = "__Secure-app" }, ginauth.ErrInvalidCookieName},
+		{"CookieName starting with a dash", func(t *testing.T, c *ginauth.Config) { c.CookieName = "-app" }, ginauth.ErrInvalidCookieName},
+		{"CookieName non-ASCII", func(t *testing.T, c *ginauth.Config) { c.CookieName = "appé" }, ginauth.ErrInvalidCookieName},
+		{"CookieName of 33 bytes", func(t *testing.T, c *ginauth.Config) { c.CookieName = strings.Repeat("a", 33) }, ginauth.ErrInvalidCookieName},
 		{"BaseURL with query", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com?x=1" }, ginauth.ErrInvalidBaseURL},
 		{"BaseURL with empty query", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com?" }, ginauth.ErrInvalidBaseURL},
 		{"BaseURL with fragment", func(t *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com#x" }, ginauth.ErrInvalidBaseURL},
@@ -131,7 +160,7 @@ func TestConfig_NewRejectsInvalidConfig(t *testing.T) {
 	}
 	sentinels := []error{ginauth.ErrNoProviders, ginauth.ErrDuplicateProvider, ginauth.ErrInvalidProviderName,
 		ginauth.ErrSharedIssuer, ginauth.ErrWeakSecret, ginauth.ErrInvalidBaseURL, ginauth.ErrInvalidLifetime,
-		ginauth.ErrInvalidRedirectHost}
+		ginauth.ErrInvalidRedirectHost, ginauth.ErrInvalidAuthPath, ginauth.ErrInvalidCookieName}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -196,6 +225,17 @@ func TestConfig_NewAcceptsValidConfig(t *testing.T) {
 		{"allowed hosts", func(_ *testing.T, c *ginauth.Config) {
 			c.AllowedRedirectHosts = []string{"partner.example.com", "api.example.com:8443", "[::1]:9000"}
 		}},
+		{"BaseURL with a path", func(_ *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/app" }},
+		{"BaseURL with a path and a trailing slash", func(_ *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/app/" }},
+		{"BaseURL with a nested path", func(_ *testing.T, c *ginauth.Config) { c.BaseURL = "https://app.example.com/team-1/app_2.v~3" }},
+		{"AuthPath at the BaseURL path", func(_ *testing.T, c *ginauth.Config) {
+			c.BaseURL, c.AuthPath = "https://app.example.com/app", "/app"
+		}},
+		{"AuthPath below the BaseURL path", func(_ *testing.T, c *ginauth.Config) {
+			c.BaseURL, c.AuthPath = "https://app.example.com/app/", "/app/x/login"
+		}},
+		{"CookieName", func(_ *testing.T, c *ginauth.Config) { c.CookieName = "shop_2-auth" }},
+		{"CookieName of 32 bytes", func(_ *testing.T, c *ginauth.Config) { c.CookieName = strings.Repeat("a", 32) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,11 +17,40 @@ const (
 	maxSessionValue = maxChunks * maxCookieBytes
 )
 
+// DefaultCookieName is the name ginauth's cookies start with when
+// Config.CookieName is empty.
+const DefaultCookieName = "ginauth"
+
+// maxCookieNameLen bounds Config.CookieName.
+const maxCookieNameLen = 32
+
+// validCookieName reports whether name can start ginauth's cookie names: 1
+// to maxCookieNameLen letters, digits, '-' or '_' (a subset of the cookie
+// name token of RFC 6265), beginning with a letter or digit so that it
+// cannot be read as a browser's __Host- or __Secure- prefix.
+func validCookieName(name string) bool {
+	if name == "" || len(name) > maxCookieNameLen {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || (c != '-' && c != '_')) {
+			return false
+		}
+	}
+	return true
+}
+
+// cookieNames holds the names and the scope of the app's cookies: all of
+// them (but the flow cookies, see flows) have Path=path, the app's path
+// prefix or "/".
 type cookieNames struct {
 	session chunkedCookie // the session (with the cookie store: its core)
 	tokens  chunkedCookie // cookie store only: the sealed provider tokens
 	csrf    string
 	logout  string // state of a provider logout in progress
+	path    string // the cookies' Path: BaseURL's path prefix, or "/"
 	secure  bool
 }
 
@@ -41,17 +70,34 @@ func newChunkedCookie(name string) chunkedCookie {
 	return c
 }
 
-func newCookieNames(secure bool) *cookieNames {
-	prefix := ""
-	if secure {
-		prefix = "__Host-" // requires Secure, Path=/ and no Domain
+// newCookieNames names the cookies of an app served under basePath ("" or
+// "/app"), each starting with name (Config.CookieName).
+func newCookieNames(name, basePath string, secure bool) *cookieNames {
+	path := basePath
+	if path == "" {
+		path = "/"
 	}
 	return &cookieNames{
-		session: newChunkedCookie(prefix + "ginauth"),
-		tokens:  newChunkedCookie(prefix + "ginauth-tokens"),
-		csrf:    prefix + "ginauth-csrf",
-		logout:  prefix + "ginauth-logout",
+		session: newChunkedCookie(securePrefix(secure, path) + name),
+		tokens:  newChunkedCookie(securePrefix(secure, path) + name + "-tokens"),
+		csrf:    securePrefix(secure, path) + name + "-csrf",
+		logout:  securePrefix(secure, path) + name + "-logout",
+		path:    path,
 		secure:  secure,
+	}
+}
+
+// securePrefix is the browser-enforced name prefix of a Secure cookie
+// without Domain scoped to path: __Host- requires Path=/, so a narrower
+// path takes __Secure-. Plain-http cookies have none.
+func securePrefix(secure bool, path string) string {
+	switch {
+	case !secure:
+		return ""
+	case path == "/":
+		return "__Host-"
+	default:
+		return "__Secure-"
 	}
 }
 
@@ -97,10 +143,10 @@ func (cc *chunkedCookie) read(r *http.Request) string {
 	return b.String()
 }
 
-// set writes one cookie with Path=/ and ginauth's flags. maxAge < 0
+// set writes one cookie with the app's Path and ginauth's flags. maxAge < 0
 // deletes it; 0 makes it a browser-session cookie.
 func (n *cookieNames) set(w http.ResponseWriter, name, value string, maxAge int, sameSite http.SameSite) {
-	n.setAt(w, name, value, "/", maxAge, sameSite)
+	n.setAt(w, name, value, n.path, maxAge, sameSite)
 }
 
 // setAt is set for a cookie scoped to path.
@@ -123,10 +169,10 @@ func (n *cookieNames) setAt(w http.ResponseWriter, name, value, path string, max
 // write writes value as cookie cc, split into chunks when it is too large
 // for one, and clears whatever stale form the request carried.
 func (n *cookieNames) write(w http.ResponseWriter, r *http.Request, cc *chunkedCookie, value string) error {
-	room := maxCookieBytes - len(cc.name) - 3 // name, '=', and a ".N" suffix
-	if len(value) > room*maxChunks {
+	if !cc.fits(value) {
 		return ErrSessionTooLarge
 	}
+	room := cc.room()
 	if len(value) <= room {
 		n.set(w, cc.name, value, 0, http.SameSiteLaxMode)
 		n.clearChunks(w, r, cc, 0)
@@ -145,6 +191,14 @@ func (n *cookieNames) write(w http.ResponseWriter, r *http.Request, cc *chunkedC
 	n.clearChunks(w, r, cc, chunks)
 	return nil
 }
+
+// room is how much of a value one cookie (or one chunk) of cc holds.
+func (cc *chunkedCookie) room() int {
+	return maxCookieBytes - len(cc.name) - 3 // name, '=', and a ".N" suffix
+}
+
+// fits reports whether write can write value as cc.
+func (cc *chunkedCookie) fits(value string) bool { return len(value) <= cc.room()*maxChunks }
 
 // clearSession deletes the session and tokens cookies and every chunk of
 // them the request carried.

@@ -100,12 +100,13 @@ func (a *Auth) CheckCSRF(c *gin.Context, token string) error {
 // another origin. http.CrossOriginProtection decides from Sec-Fetch-Site,
 // or without it from Origin against Host. It is shown the request as what
 // CheckCSRF is asked about: a state-changing request (Check lets GET, HEAD
-// and OPTIONS through) addressed to the app's origin, BaseURL, since behind
-// a proxy the Host the app sees may differ. BaseURL is not added as a
-// trusted origin: that would let a request with it as Origin through even
-// when Sec-Fetch-Site says cross-site or same-site. Check compares hosts
-// only and believes Sec-Fetch-Site over Origin, so an Origin header must
-// also be the app's origin exactly, scheme included.
+// and OPTIONS through) addressed to the app's origin, BaseURL's (its path
+// prefix plays no part), since behind a proxy the Host the app sees may
+// differ. That origin is not added as a trusted origin: that would let a
+// request with it as Origin through even when Sec-Fetch-Site says
+// cross-site or same-site. Check compares hosts only and believes
+// Sec-Fetch-Site over Origin, so an Origin header must also be the app's
+// origin exactly, scheme included.
 func (a *Auth) checkSameOrigin(r *http.Request) error {
 	req := *r
 	req.Method = http.MethodPost

@@ -23,15 +23,17 @@ var (
 	ErrSharedIssuer = errors.New("ginauth: providers share an issuer")
 	// ErrWeakSecret: no secret, or a secret shorter than 32 bytes.
 	ErrWeakSecret = errors.New("ginauth: secret missing or shorter than 32 bytes")
-	// ErrInvalidBaseURL: BaseURL is not an absolute http(s) origin, or is
-	// plain http on a non-loopback host without InsecureAllowHTTP.
+	// ErrInvalidBaseURL: BaseURL is not an absolute http(s) URL made of an
+	// origin and an optional clean path prefix, or is plain http on a
+	// non-loopback host without InsecureAllowHTTP.
 	ErrInvalidBaseURL = errors.New("ginauth: invalid BaseURL")
 	// ErrInvalidLifetime: a session lifetime, or the refresh margin, out of range.
 	ErrInvalidLifetime = errors.New("ginauth: invalid session lifetime")
 	// ErrInvalidStore: Config.Store holds a nil pointer (for example the
 	// result of a store constructor whose error was ignored).
 	ErrInvalidStore = errors.New("ginauth: invalid store")
-	// ErrInvalidAuthPath: Config.AuthPath is not a clean absolute path.
+	// ErrInvalidAuthPath: Config.AuthPath is not a clean absolute path, or
+	// not below BaseURL's path prefix.
 	ErrInvalidAuthPath = errors.New("ginauth: invalid auth path")
 	// ErrInvalidRedirectHost: an AllowedRedirectHosts entry is not a plain host.
 	ErrInvalidRedirectHost = errors.New("ginauth: invalid allowed redirect host")
@@ -39,6 +41,9 @@ var (
 	// too long, not UTF-8, holds a control character or an unknown
 	// placeholder, or Texts names an unknown message ID.
 	ErrInvalidPageText = errors.New("ginauth: invalid page text")
+	// ErrInvalidCookieName: Config.CookieName is not 1 to 32 letters,
+	// digits, '-' or '_' starting with a letter or digit.
+	ErrInvalidCookieName = errors.New("ginauth: invalid cookie name")
 )
 
 // Request errors. The route handlers map them to fixed error codes; the

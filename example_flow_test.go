@@ -32,7 +32,8 @@ type exampleApp struct {
 	auth *ginauth.Auth
 }
 
-func newExampleApp() *exampleApp {
+// newExampleApp starts the set-up; opts may change the Config before New.
+func newExampleApp(opts ...func(*ginauth.Config)) *exampleApp {
 	op, err := ginauthtest.Start(ginauthtest.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -49,11 +50,15 @@ func newExampleApp() *exampleApp {
 	if err != nil {
 		log.Fatal(err)
 	}
-	auth, err := ginauth.New(ginauth.Config{
+	cfg := ginauth.Config{
 		BaseURL:   srv.URL, // plain http is accepted on loopback hosts only
 		Secrets:   [][]byte{exampleKey()},
 		Providers: []providers.Provider{dev},
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	auth, err := ginauth.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -74,21 +74,14 @@ type flows struct {
 	now      func() time.Time
 }
 
-func newFlows(sealer *seal.Sealer, cookies *cookieNames, path string, now func() time.Time) *flows {
-	prefix := "ginauth-flow-"
-	if cookies.secure {
-		// __Host- needs Path=/; a narrower path takes __Secure-.
-		if path == "/" {
-			prefix = "__Host-" + prefix
-		} else {
-			prefix = "__Secure-" + prefix
-		}
-	}
+// newFlows keeps flows in cookies named <name>-flow-<hash> (name is
+// Config.CookieName) scoped to path, the auth routes.
+func newFlows(sealer *seal.Sealer, cookies *cookieNames, name, path string, now func() time.Time) *flows {
 	return &flows{
 		seal:     sealer,
 		consumed: ttlset.New[[16]byte, struct{}](maxConsumedFlows),
 		cookies:  cookies,
-		prefix:   prefix,
+		prefix:   securePrefix(cookies.secure, path) + name + "-flow-",
 		path:     path,
 		now:      now,
 	}

@@ -37,6 +37,20 @@
 // providers, backchannel-logout/:provider (OpenID Connect Back-Channel
 // Logout) and client.js (the browser client: signIn, signOut, getSession).
 //
+// # Apps under a path prefix
+//
+// Behind a reverse proxy that forwards the full path, put the path in
+// BaseURL and mount every route below it:
+//
+//	auth, err := ginauth.New(ginauth.Config{BaseURL: "https://example.com/app", CookieName: "app", ...})
+//	app := r.Group("/app")
+//	auth.Register(app.Group("/auth")) // Config.AuthPath defaults to "/app/auth"
+//
+// Redirect URIs, pages and links keep the prefix; cookies get Path=/app
+// (and __Secure- instead of __Host- with https); callbackUrl values on the
+// app's origin must stay under /app. [Config.CookieName] keeps the cookies of
+// several apps on one host apart.
+//
 // # Tokens
 //
 // [Auth.AccessToken] returns the provider's access token, refreshed first
@@ -84,10 +98,18 @@ const (
 
 // Config configures an Auth. Only BaseURL, Secrets and Providers are required.
 type Config struct {
-	// BaseURL is the app's public origin, e.g. "https://app.example.com".
-	// Redirect URIs are built from it, never from request headers. With https,
-	// cookies are Secure and use the __Host- prefix. Plain http is accepted on
-	// loopback hosts only, unless InsecureAllowHTTP is set.
+	// BaseURL is the app's public URL: its origin, e.g.
+	// "https://app.example.com", optionally followed by a path prefix, e.g.
+	// "https://example.com/app" for an app behind a reverse proxy that
+	// forwards the full path ("/app" and "/app/" are the same prefix; its
+	// segments hold only letters, digits and "-._~"). Redirect URIs and every
+	// link ginauth builds come from it, never from request headers. Without a
+	// prefix, cookies have Path=/ and, with https, the __Host- name prefix;
+	// with one, they have Path=<prefix> and, with https, the __Secure- name
+	// prefix, and callbackUrl values on the app's origin must stay under the
+	// prefix (anything else falls back to <prefix>/). With https, cookies are
+	// Secure. Plain http is accepted on loopback hosts only, unless
+	// InsecureAllowHTTP is set.
 	BaseURL string
 	// Secrets are keys of at least 32 bytes each. The first seals cookies
 	// and signs CSRF tokens; all of them open, so keys can be rotated.
@@ -101,10 +123,20 @@ type Config struct {
 	// revocation list kept in each process (see SECURITY.md).
 	Store store.Store
 
-	// AuthPath is the path the auth routes are mounted at, the path of the
-	// group given to Register: redirect URIs are
-	// <BaseURL><AuthPath>/callback/<provider>. Default "/auth".
+	// AuthPath is the full path the auth routes are mounted at, the path of
+	// the group given to Register: redirect URIs are
+	// <origin><AuthPath>/callback/<provider>. It includes BaseURL's path
+	// prefix and must be the prefix or below it. Default <prefix>/auth:
+	// "/auth", or "/app/auth" for BaseURL "https://example.com/app".
 	AuthPath string
+
+	// CookieName is the name every ginauth cookie starts with, so that two
+	// apps on one origin (for example under two path prefixes) can keep
+	// their cookies apart: the session is <CookieName>, the others
+	// <CookieName>-tokens, -csrf, -logout and -flow-<hash>, each preceded by
+	// __Host- or __Secure- with https. 1 to 32 letters, digits, '-' or '_',
+	// starting with a letter or digit. Default "ginauth".
+	CookieName string
 
 	// SessionMaxAge is the absolute session lifetime. Default 8 h, at most 30 days.
 	SessionMaxAge time.Duration
@@ -118,7 +150,8 @@ type Config struct {
 
 	// AllowedRedirectHosts lists other hosts ("host" or "host:port") that
 	// callbackUrl may name as absolute https URLs. Same-origin paths are
-	// always allowed; anything else falls back to "/".
+	// always allowed (under BaseURL's path prefix, when it has one);
+	// anything else falls back to BaseURL's path followed by "/".
 	AllowedRedirectHosts []string
 
 	// SignInHook decides who may sign in; see SignInHook. Default: anyone
@@ -133,6 +166,10 @@ type Config struct {
 	AllowedEmails       []string
 	AllowedEmailDomains []string
 	AllowedGroups       []string
+
+	// Events are callbacks for audit logs and metrics (sign-ins, refusals,
+	// sign-outs, refreshes); see Events. Default: none.
+	Events Events
 
 	// InsecureAllowHTTP accepts a plain-http BaseURL on a non-loopback host.
 	// Cookies are then not Secure. MUST NOT be used in production.
@@ -164,7 +201,8 @@ type Auth struct {
 	flows     *flows // the flow side: sign-in state cookies, consumed flows
 
 	origin      string // BaseURL's origin
-	authPath    string // where Register mounts the routes
+	basePath    string // BaseURL's path prefix: "" or "/app", no trailing slash
+	authPath    string // where Register mounts the routes (below basePath)
 	secure      bool
 	providers   map[string]providers.Provider
 	ordered     []providers.Provider
@@ -179,7 +217,9 @@ type Auth struct {
 	pageCSP     string    // the pages' Content-Security-Policy
 	now         func() time.Time
 	warn        *warnings
-	signInHook  SignInHook // the allow-list and Config.SignInHook; nil: anyone
+	signInHook  SignInHook   // the allow-list and Config.SignInHook; nil: anyone
+	bearers     *bearerCache // verified bearer tokens, see bearerCacheTTL
+	events      Events       // Config.Events
 }
 
 // sessions is the session side of Auth: it reads, writes, refreshes and
@@ -221,16 +261,17 @@ func New(cfg Config) (*Auth, error) {
 func (a *Auth) init(cfg Config) error {
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" ||
-		base.User != nil || (base.Path != "" && base.Path != "/") || base.RawQuery != "" || base.Fragment != "" {
-		return fmt.Errorf("%w: %q must be an absolute http(s) origin without path, query or user info", ErrInvalidBaseURL, cfg.BaseURL)
+		base.User != nil || base.RawQuery != "" || base.ForceQuery || base.Fragment != "" {
+		return fmt.Errorf("%w: %q must be an absolute http(s) URL without query, fragment or user info", ErrInvalidBaseURL, cfg.BaseURL)
 	}
 	a.secure = base.Scheme == "https"
 	if !a.secure && !cfg.InsecureAllowHTTP && !providers.IsLoopback(base.Hostname()) {
 		return fmt.Errorf("%w: %q is plain http on a non-loopback host (set InsecureAllowHTTP to allow it, never in production)", ErrInvalidBaseURL, cfg.BaseURL)
 	}
 	// The redirect policy checks the base URL more strictly than url.Parse
-	// (an empty "?" or "#", spaces, backslashes); report that as a BaseURL
-	// error, and only then check the allow-list entries.
+	// (an empty "?" or "#", spaces, backslashes, the path prefix's
+	// characters and segments); report that as a BaseURL error, and only
+	// then check the allow-list entries.
 	if _, err := redirect.New(cfg.BaseURL, nil); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidBaseURL, err)
 	}
@@ -238,7 +279,7 @@ func (a *Auth) init(cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidRedirectHost, err)
 	}
-	a.origin = a.redirects.Origin()
+	a.origin, a.basePath = a.redirects.Origin(), a.redirects.Prefix()
 
 	if len(cfg.Secrets) == 0 {
 		return fmt.Errorf("%w: Secrets is empty", ErrWeakSecret)
@@ -267,10 +308,20 @@ func (a *Auth) init(cfg Config) error {
 
 	a.authPath = cfg.AuthPath
 	if a.authPath == "" {
-		a.authPath = "/auth"
+		a.authPath = a.basePath + "/auth"
 	}
 	if !validAuthPath(a.authPath) {
 		return fmt.Errorf("%w: %q must be \"/\" or start with \"/\", not end with \"/\", and hold only path characters", ErrInvalidAuthPath, cfg.AuthPath)
+	}
+	if !underPath(a.authPath, a.basePath) {
+		return fmt.Errorf("%w: %q is not below BaseURL's path %q (AuthPath is the full path, e.g. %q)", ErrInvalidAuthPath, cfg.AuthPath, a.basePath, a.basePath+"/auth")
+	}
+	cookieName := cfg.CookieName
+	if cookieName == "" {
+		cookieName = DefaultCookieName
+	}
+	if !validCookieName(cookieName) {
+		return fmt.Errorf("%w: %q must be 1 to %d letters, digits, '-' or '_', starting with a letter or digit", ErrInvalidCookieName, cfg.CookieName, maxCookieNameLen)
 	}
 
 	s.maxAge, s.idle = cfg.SessionMaxAge, cfg.SessionIdleTimeout
@@ -308,7 +359,7 @@ func (a *Auth) init(cfg Config) error {
 	if err := a.initPages(cfg, base.Host); err != nil {
 		return err
 	}
-	a.cookies = newCookieNames(a.secure)
+	a.cookies = newCookieNames(cookieName, a.basePath, a.secure)
 
 	if cfg.Store != nil && isNilPointer(cfg.Store) {
 		return fmt.Errorf("%w: Store is a nil pointer (leave it nil for cookie sessions)", ErrInvalidStore)
@@ -326,9 +377,18 @@ func (a *Auth) init(cfg Config) error {
 		}
 	}
 	a.signInHook = chainHooks(list, cfg.SignInHook)
+	a.bearers = newBearerCache()
+	a.events = cfg.Events
 	a.sessions = s
-	a.flows = newFlows(flowSeal, a.cookies, a.authPath, a.now)
+	a.flows = newFlows(flowSeal, a.cookies, cookieName, a.authPath, a.now)
 	return nil
+}
+
+// underPath reports whether path is prefix or below it; every path is
+// below the empty prefix.
+func underPath(path, prefix string) bool {
+	rest, ok := strings.CutPrefix(path, prefix)
+	return ok && (rest == "" || rest[0] == '/')
 }
 
 // validAuthPath reports whether p can be the auth routes' path.
@@ -398,7 +458,9 @@ func (a *Auth) redirectURI(name string) string {
 }
 
 // Register mounts the auth routes on g, whose path must be Config.AuthPath
-// ("/auth" unless set): auth.Register(r.Group("/auth")). Every URL ginauth
+// ("/auth", or "<prefix>/auth" when BaseURL has a path, unless set):
+// auth.Register(r.Group("/auth")), or auth.Register(r.Group("/app/auth"))
+// for BaseURL "https://example.com/app". Every URL ginauth
 // builds (redirect URIs, the sign-in page, cookie paths) comes from the
 // Config, so Register may be called before or after the rest of the app is
 // set up. It panics when g's path is not AuthPath, a mistake in the program

@@ -38,6 +38,11 @@ type SignInAttempt struct {
 type SignInDecision struct {
 	deny   bool
 	reason string
+
+	data    string      // WithData: the AppData, encoded
+	dataErr error       // WithData: why the AppData was refused
+	first   bool        // FirstSignIn: reported in SignedInEvent
+	rule    RefusalRule // what denied; "" means the hook
 }
 
 // MaxDenyReasonLen bounds the reason a SignInHook gives; longer reasons are
@@ -56,6 +61,15 @@ func Deny(reason string) SignInDecision {
 
 // Denied reports whether d refuses the sign-in, and the reason it gives.
 func (d SignInDecision) Denied() (bool, string) { return d.deny, d.reason }
+
+// FirstSignIn marks an allowing decision as the first sign-in of this
+// user, as the application knows it (for example, the hook just created
+// the user's record): SignedInEvent.FirstSignIn reports it. It has no other
+// effect: return ginauth.Allow().FirstSignIn(), nil.
+func (d SignInDecision) FirstSignIn() SignInDecision {
+	d.first = true
+	return d
+}
 
 func capReason(s string) string {
 	s = strings.ToValidUTF8(s, "")
@@ -87,25 +101,33 @@ func (a *Auth) runSignInHook(ctx context.Context, in SignInAttempt) (d SignInDec
 }
 
 // checkSignIn runs the allow-list and the hook for a validated identity.
-// It reports whether the callback may go on; when not, it has answered.
-func (a *Auth) checkSignIn(c *gin.Context, name string, id *providers.Identity) bool {
+// It reports whether the callback may go on, with the hook's decision;
+// when not, it has answered.
+func (a *Auth) checkSignIn(c *gin.Context, name string, id *providers.Identity) (SignInDecision, bool) {
 	if a.signInHook == nil {
-		return true
+		return Allow(), true
 	}
 	in := SignInAttempt{Provider: name, User: userFromClaims(name, id)}
 	d, err := a.runSignInHook(c.Request.Context(), in)
 	if err == nil && !d.deny {
-		return true
+		return d, a.checkDecisionData(c, name, id, d)
 	}
 	// No session will hold the fresh tokens: revoke them.
 	a.revokeTokens(c.Request.Context(), name, id.Token)
+	refused := SignInRefusedEvent{Time: a.now(), Provider: name, Issuer: id.Issuer, Subject: id.Subject, Rule: RefusedByHookError}
 	if err != nil {
 		a.warn.Warn("ginauth: sign-in hook failed", "provider", name, "err", err)
+		emit(a, c.Request.Context(), "sign_in_refused", a.events.SignInRefused, refused)
 		a.respondError(c, http.StatusServiceUnavailable, "sign_in_unavailable")
-		return false
+		return d, false
 	}
+	refused.Rule, refused.Reason = d.rule, d.reason
+	if refused.Rule == "" {
+		refused.Rule = RefusedByHook
+	}
+	emit(a, c.Request.Context(), "sign_in_refused", a.events.SignInRefused, refused)
 	a.accessDenied(c, d.reason)
-	return false
+	return d, false
 }
 
 // accessDenied answers a refused sign-in with 403: the access-denied page,
@@ -218,8 +240,15 @@ func (l *AllowList) Hook(reason string) SignInHook {
 		if l.Allows(in.User) {
 			return Allow(), nil
 		}
-		return Deny(reason), nil
+		return l.deny(reason), nil
 	}
+}
+
+// deny is Deny(reason), marked as the allow-list's refusal.
+func (l *AllowList) deny(reason string) SignInDecision {
+	d := Deny(reason)
+	d.rule = RefusedByAllowList
+	return d
 }
 
 // splitEmail splits an address with exactly one "@" and both parts non-empty.
@@ -256,7 +285,7 @@ func chainHooks(list *AllowList, hook SignInHook) SignInHook {
 	}
 	return func(ctx context.Context, in SignInAttempt) (SignInDecision, error) {
 		if !list.Allows(in.User) {
-			return Deny(""), nil
+			return list.deny(""), nil
 		}
 		return hook(ctx, in)
 	}

@@ -33,7 +33,15 @@ func withHook(h ginauth.SignInHook) appOption {
 // assertRefusedCleanly checks what every refused sign-in leaves behind: no
 // session, the flow consumed (a replay of the callback is refused) and the
 // provider's fresh tokens revoked.
-func assertRefusedCleanly(t *testing.T, a *testApp, b *browser, callback string, revokesBefore int) {
+// baseline is what the provider counts before a sign-in that will be
+// refused.
+type baseline struct{ revokes, active int }
+
+func refusalBaseline(a *testApp) baseline {
+	return baseline{revokes: a.op.Counts().Revoke, active: a.op.ActiveTokens()}
+}
+
+func assertRefusedCleanly(t *testing.T, a *testApp, b *browser, callback string, before baseline) {
 	t.Helper()
 	if b.signedIn() {
 		t.Fatal("refused user is signed in")
@@ -46,8 +54,11 @@ func assertRefusedCleanly(t *testing.T, a *testApp, b *browser, callback string,
 			t.Fatalf("session cookie %s in the jar", c.Name)
 		}
 	}
-	if got := a.op.Counts().Revoke - revokesBefore; got != 2 {
+	if got := a.op.Counts().Revoke - before.revokes; got != 2 {
 		t.Fatalf("revocation endpoint called %d times, want 2 (refresh and access token)", got)
+	}
+	if got := a.op.ActiveTokens(); got != before.active {
+		t.Fatalf("%d tokens usable at the provider after the refusal, want %d: the fresh tokens were not revoked", got, before.active)
 	}
 	if r := b.get(callback); r.status == http.StatusOK || r.status == http.StatusForbidden ||
 		!strings.Contains(r.location(), "error=invalid_state") {
@@ -69,7 +80,7 @@ func TestSignInHook_RefusalBrowser(t *testing.T) {
 	}))
 	a.op.SetNextUser("bob")
 	b := a.browser()
-	before := a.op.Counts().Revoke
+	before := refusalBaseline(a)
 	callback := b.authorize(b.startSignIn("/dashboard"))
 	r := b.get(callback)
 	a.deniedWith(r, "&lt;script&gt;alert(1)&lt;/script&gt; Contractors use the other portal.")
@@ -119,7 +130,7 @@ func TestSignInHook_RefusalJSON(t *testing.T) {
 		return ginauth.Deny("not on the team"), nil
 	}))
 	b := a.browser()
-	before := a.op.Counts().Revoke
+	before := refusalBaseline(a)
 	callback := b.authorize(b.startSignIn("/dashboard"))
 	r := b.get(callback, "Accept", "application/json")
 	if r.status != http.StatusForbidden {
@@ -165,7 +176,7 @@ func TestSignInHook_ErrorFailsClosed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newTestApp(t, withHook(tc.hook))
 			b := a.browser()
-			before := a.op.Counts().Revoke
+			before := refusalBaseline(a)
 			callback := b.authorize(b.startSignIn("/dashboard"))
 			r := b.get(callback)
 			if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "try again") {
@@ -202,7 +213,7 @@ func TestAllowedConfig_EndToEnd(t *testing.T) {
 
 	a.op.SetNextUser("carol")
 	b := a.browser()
-	before := a.op.Counts().Revoke
+	before := refusalBaseline(a)
 	callback := b.authorize(b.startSignIn("/dashboard"))
 	a.deniedWith(b.get(callback), "")
 	assertRefusedCleanly(t, a, b, callback, before)

@@ -80,7 +80,7 @@ func (a *Auth) initPages(cfg Config, host string) error {
 	a.appName = cfg.AppName
 	if a.appName == "" {
 		a.appName = host
-	} else if err := checkText(a.appName, MaxAppNameLen); err != nil {
+	} else if err := checkPageText(a.appName, MaxAppNameLen); err != nil {
 		return fmt.Errorf("%w: AppName: %w", ErrInvalidPageText, err)
 	}
 	texts, err := newPageTexts(cfg.Texts)
@@ -93,11 +93,6 @@ func (a *Auth) initPages(cfg Config, host string) error {
 		a.render, a.pageCSP = a.renderBuiltinPage, builtinPageCSP
 	}
 	return nil
-}
-
-// homeURL is the app's root, where the pages' "home" links go.
-func (a *Auth) homeURL() string {
-	return a.origin + "/"
 }
 
 // pageView is what the built-in template gets: every text resolved.
@@ -206,12 +201,12 @@ func (a *Auth) view(p Page) pageView {
 		v.SignOut = s
 	default:
 		v.NextLabel, v.ReasonLabel, v.CodeLabel = t["next.label"], t["reason.label"], t["code.label"]
-		signIn := linkView{Href: p.SignInURL, Label: t["link.signin"]}
+		signIn := linkView{Href: p.AuthURL + "/signin", Label: t["link.signin"]}
 		home := linkView{Href: p.HomeURL, Label: t["link.home"]}
 		switch p.Kind {
 		case PageForbidden:
 			home.Primary = true
-			v.Links = []linkView{home, {Href: a.url("/signout"), Label: t["link.switch"]}}
+			v.Links = []linkView{home, {Href: p.AuthURL + "/signout", Label: t["link.switch"]}}
 		default:
 			signIn.Primary = true
 			v.Links = []linkView{signIn, home}

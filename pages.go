@@ -39,11 +39,17 @@ type Page struct {
 	// SignInHook (at most MaxDenyReasonLen bytes).
 	Reason string
 
-	AppName   string // Config.AppName, or BaseURL's host
-	Title     string // the page's heading, e.g. "Sign in" or an error's title
-	Lang      string // the texts' language tag, for <html lang>
-	SignInURL string // the sign-in page, for "Back to sign-in" links
-	HomeURL   string // the app's root, for "Go to the home page" links
+	AppName string // Config.AppName, or BaseURL's host
+	Title   string // the page's heading, e.g. "Sign in" or an error's title
+	Lang    string // the texts' language tag, for <html lang>
+
+	// HomeURL is the app's home page, BaseURL's origin and path followed by
+	// "/" ("https://example.com/app/"): the target of "back" links. AuthURL
+	// is the absolute URL of the auth routes, without a trailing slash: the
+	// sign-in page is AuthURL + "/signin", the sign-out page AuthURL +
+	// "/signout". ginauth fills both for every page, so that links keep
+	// BaseURL's path prefix.
+	HomeURL, AuthURL string
 }
 
 // ProviderInfo describes a provider for pages and the providers route.
@@ -83,6 +89,8 @@ var errorMessages = map[string]errorText{
 	"bad_request":               {"Request not understood", "The request was malformed or too large, so it was not processed.", "Go back and try again."},
 	"sign_in_unavailable":       {"Sign-in unavailable", "Sign-in could not be completed right now.", "Wait a minute, then try again."},
 	"busy":                      {"Too many sign-ins", "Too many sign-ins are in progress.", "Wait a few minutes, then try again."},
+	"app_data_too_large":        {"Session data too large", "This app tried to keep too much about your account in your session, so you were not signed in.", "Tell the app's administrators: the app needs a fix."},
+	"app_data_invalid":          {"Session could not be set up", "This app could not set up your session, so you were not signed in.", "Tell the app's administrators: the app needs a fix."},
 }
 
 // knownCode reports whether code is in the message table; any other code
@@ -100,8 +108,7 @@ func (a *Auth) page(c *gin.Context, p Page) {
 	}
 	a.texts.fill(&p)
 	p.AppName = a.appName
-	p.SignInURL = a.url("/signin")
-	p.HomeURL = a.homeURL()
+	p.HomeURL, p.AuthURL = a.redirects.Default(), a.url("")
 	c.Header("Cache-Control", "no-store")
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Content-Security-Policy", a.pageCSP)

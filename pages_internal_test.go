@@ -213,7 +213,7 @@ func TestPagesTexts(t *testing.T) {
 	})
 	renderPage(b, Page{Kind: PageForbidden})
 	if got.Message != "Pas pour vous." || got.Title != errorMessages["forbidden"].title || got.NextStep == "" || got.ErrorCode != "forbidden" ||
-		got.AppName != "app.example.com" || got.HomeURL != "https://app.example.com/" || got.SignInURL != "https://app.example.com/auth/signin" || got.Lang != "en" {
+		got.AppName != "app.example.com" || got.HomeURL != "https://app.example.com/" || got.AuthURL != "https://app.example.com/auth" || got.Lang != "en" {
 		t.Errorf("RenderPage got %+v", got)
 	}
 }

@@ -90,7 +90,7 @@ func newPageTexts(overrides map[string]string) (pageTexts, error) {
 		if _, known := t[id]; !known {
 			return nil, fmt.Errorf("%w: Texts: unknown message ID %q (see DefaultTexts)", ErrInvalidPageText, id)
 		}
-		if err := checkText(v, MaxTextLen); err != nil {
+		if err := checkPageText(v, MaxTextLen); err != nil {
 			return nil, fmt.Errorf("%w: Texts[%q]: %w", ErrInvalidPageText, id, err)
 		}
 		for _, ph := range placeholderRe.FindAllString(v, -1) {
@@ -109,9 +109,9 @@ func newPageTexts(overrides map[string]string) (pageTexts, error) {
 	return t, nil
 }
 
-// checkText accepts non-empty, valid UTF-8 text of at most max bytes,
+// checkPageText accepts non-empty, valid UTF-8 text of at most max bytes,
 // without control characters.
-func checkText(v string, max int) error {
+func checkPageText(v string, max int) error {
 	switch {
 	case strings.TrimSpace(v) == "":
 		return errors.New("empty")

@@ -81,6 +81,7 @@ type Session struct {
 
 	maxAge, idle time.Duration
 	tokens       providers.Token
+	data         string // the AppData, encoded (see encodeAppData); "" when none
 }
 
 // ExpiresAt is when the session ends unless used again: the earlier of the

@@ -174,6 +174,11 @@ func (s *sessions) saveSession(c *gin.Context, l *loaded) error {
 	core := encodeCore(&l.Session)
 	var value string
 	if s.clientSide {
+		value = s.sessionSeal.Seal(core, s.cookies.session.ad)
+		// Checked first: a session that does not fit sets no cookie at all.
+		if !s.cookies.session.fits(value) {
+			return ErrSessionTooLarge
+		}
 		if l.tokensDirty {
 			sealed := s.sealTokens(&l.tokens, l.ID)
 			if err := s.cookies.write(c.Writer, c.Request, &s.cookies.tokens, sealed); err != nil {
@@ -181,7 +186,6 @@ func (s *sessions) saveSession(c *gin.Context, l *loaded) error {
 			}
 			l.sealedTokens, l.tokensDirty = sealed, false
 		}
-		value = s.sessionSeal.Seal(core, s.cookies.session.ad)
 	} else {
 		rec := store.Record{
 			Expiry:   l.ExpiresAt(),
@@ -220,7 +224,9 @@ func (s *sessions) saveSession(c *gin.Context, l *loaded) error {
 
 // startSession creates a new session for a signed-in identity: a new ID, a
 // new store token, and any session the browser presented is ended first.
-func (s *sessions) startSession(c *gin.Context, provider string, id *providers.Identity) error {
+// data is the encoded AppData the SignInHook attached ("" for none). It
+// returns the new session.
+func (s *sessions) startSession(c *gin.Context, provider string, id *providers.Identity, data string) (*loaded, error) {
 	if old, _ := s.loadSession(c, false); old != nil {
 		// No fixation: the session the browser presented ends, in the
 		// store and, for the cookie store, in this process's revocation
@@ -234,6 +240,7 @@ func (s *sessions) startSession(c *gin.Context, provider string, id *providers.I
 	l.Provider = provider
 	l.User = userFromClaims(provider, id)
 	l.SID = id.SessionID
+	l.data = data
 	l.CreatedAt, l.LastSeen = now, now
 	// Kept to the millisecond (see unixMilliOrZero), as revocations compare it.
 	l.CreatedAt = l.CreatedAt.Truncate(time.Millisecond)
@@ -246,7 +253,10 @@ func (s *sessions) startSession(c *gin.Context, provider string, id *providers.I
 		// cookies would still work, so they go too.
 		s.cookies.clearSession(c.Writer, c.Request)
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 func (s *sessions) deleteStored(ctx context.Context, token []byte) {

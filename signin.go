@@ -16,9 +16,11 @@ import (
 // SignIn starts signing the user in with the named provider, like
 // Light-Auth's signIn(providerName, callbackUrl): it answers with a redirect
 // to the provider (302, or 303 for a POST) and, once the user is back,
-// ginauth redirects to callbackURL. An unacceptable callbackURL falls back to
-// "/". Call it from any handler; when that handler serves a POST, check the
-// request with CheckCSRF first.
+// ginauth redirects to callbackURL. An unacceptable callbackURL (see
+// Config.AllowedRedirectHosts and Config.BaseURL) falls back to BaseURL's
+// path followed by "/": "/", or "/app/" under a path prefix. Call it from
+// any handler; when that handler serves a POST, check the request with
+// CheckCSRF first.
 func (a *Auth) SignIn(c *gin.Context, provider, callbackURL string) error {
 	authURL, err := a.beginSignIn(c, provider, callbackURL)
 	if err != nil {
@@ -170,6 +172,8 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		// A "who may sign in" refusal by the provider (e.g. GitHub's
 		// AllowedOrgs): the same 403 access-denied answer as SignInHook's.
 		a.warn.Warn("ginauth: sign-in failed", "provider", name, "error_code", "not_allowed", "err", err)
+		emit(a, c.Request.Context(), "sign_in_refused", a.events.SignInRefused,
+			SignInRefusedEvent{Time: a.now(), Provider: name, Rule: RefusedByProvider})
 		a.accessDenied(c, "")
 		return
 	}
@@ -177,10 +181,12 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		a.callbackFailed(c, name, exchangeErrorCode(err), err)
 		return
 	}
-	if !a.checkSignIn(c, name, id) {
+	decision, ok := a.checkSignIn(c, name, id)
+	if !ok {
 		return
 	}
-	if err := a.startSession(c, name, id); err != nil {
+	l, err := a.startSession(c, name, id, decision.data)
+	if err != nil {
 		code := "session_store_unavailable"
 		if errors.Is(err, ErrSessionTooLarge) {
 			code = "session_too_large"
@@ -188,6 +194,10 @@ func (a *Auth) handleCallback(c *gin.Context) {
 		a.callbackFailed(c, name, code, err)
 		return
 	}
+	emit(a, c.Request.Context(), "signed_in", a.events.SignedIn, SignedInEvent{
+		Time: a.now(), Provider: name, Issuer: l.User.Issuer, Subject: l.User.Subject,
+		SessionID: l.ID, SID: l.SID, FirstSignIn: decision.first,
+	})
 	target, ok := a.redirects.Resolve(f.Callback)
 	if !ok {
 		target = a.redirects.Default()

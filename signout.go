@@ -20,7 +20,8 @@ type SignOut struct {
 	// provider has a revocation endpoint. A failed revocation never stops
 	// the local sign-out.
 	RevokeToken bool
-	// CallbackURL is where the browser goes afterwards; default "/".
+	// CallbackURL is where the browser goes afterwards; default (and
+	// fallback for an unacceptable value) BaseURL's path followed by "/".
 	CallbackURL string
 }
 
@@ -83,6 +84,10 @@ func (a *Auth) signOut(c *gin.Context, so SignOut) (string, error) {
 		a.warn.Warn("ginauth: sign-out could not delete the session from the store", "err", err)
 		return target, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
+	emit(a, c.Request.Context(), "signed_out", a.events.SignedOut, SignedOutEvent{
+		Time: a.now(), Reason: SignOutByUser, Provider: l.Provider, Issuer: l.User.Issuer,
+		Subject: l.User.Subject, SessionID: l.ID, SID: l.SID,
+	})
 	if so.RevokeToken {
 		a.revoke(ctx, l)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -59,12 +60,17 @@ func (a *Auth) AccessTokenWithExpiry(c *gin.Context) (string, time.Time, error) 
 	tok, err := a.tokensOf(l)
 	if err != nil {
 		a.endLoaded(c, l)
+		a.emitSignedOut(c, l, SignOutByTokensUnreadable)
 		return "", time.Time{}, fmt.Errorf("%w: session tokens unreadable", ErrSessionEnded)
 	}
 	if a.fresh(tok) {
 		return tok.AccessToken, tok.Expiry, nil
 	}
-	fresh, err := a.refreshed(c.Request.Context(), l, tok)
+	// own: this request's call did the refresh (or failed it), so it
+	// reports the event; requests that shared it, or got tokens another
+	// request refreshed, do not.
+	fresh, own, err := a.refreshed(c.Request.Context(), l, tok)
+	own = own && c.Request.Context().Err() == nil
 	switch {
 	case errors.Is(err, providers.ErrInvalidGrant), errors.Is(err, providers.ErrIdentityChanged),
 		errors.Is(err, providers.ErrNoRefreshToken), errors.Is(err, errSessionGone),
@@ -73,21 +79,58 @@ func (a *Auth) AccessTokenWithExpiry(c *gin.Context) (string, time.Time, error) 
 		errors.Is(err, providers.ErrInvalidToken) && !errors.Is(err, providers.ErrUnavailable):
 		a.warn.Warn("ginauth: refresh refused; session ended", "provider", l.Provider, "err", err)
 		a.endLoaded(c, l)
+		if own {
+			a.emitRefreshFailed(c, l, err, true)
+		}
 		return "", time.Time{}, fmt.Errorf("%w: %w", ErrSessionEnded, err)
 	case err != nil:
 		a.warn.Warn("ginauth: refresh failed; session kept", "provider", l.Provider, "err", err)
+		if own {
+			a.emitRefreshFailed(c, l, err, false)
+		}
 		return "", time.Time{}, err
 	}
 	if fresh != tok {
 		l.setTokens(fresh)
 		if err := a.saveSession(c, l); err != nil {
-			if errors.Is(err, errSessionGone) {
+			gone := errors.Is(err, errSessionGone)
+			if own {
+				a.emitRefreshFailed(c, l, err, gone)
+			}
+			if gone {
 				return "", time.Time{}, fmt.Errorf("%w: %w", ErrSessionEnded, err)
 			}
 			return "", time.Time{}, err
 		}
 	}
+	if own {
+		emit(a, c.Request.Context(), "token_refreshed", a.events.TokenRefreshed, TokenRefreshedEvent{
+			Time: a.now(), Provider: l.Provider, Issuer: l.User.Issuer, Subject: l.User.Subject,
+			SessionID: l.ID, Expiry: fresh.Expiry,
+		})
+	}
 	return fresh.AccessToken, fresh.Expiry, nil
+}
+
+// emitRefreshFailed reports a failed refresh of l and, when it ended the
+// session here (not elsewhere), the sign-out.
+func (a *Auth) emitRefreshFailed(c *gin.Context, l *loaded, err error, ended bool) {
+	kind := refreshFailure(err)
+	emit(a, c.Request.Context(), "refresh_failed", a.events.RefreshFailed, RefreshFailedEvent{
+		Time: a.now(), Provider: l.Provider, Issuer: l.User.Issuer, Subject: l.User.Subject,
+		SessionID: l.ID, Kind: kind, SessionEnded: ended,
+	})
+	if ended && kind != RefreshSessionGone {
+		a.emitSignedOut(c, l, SignOutByRefreshRefused)
+	}
+}
+
+// emitSignedOut reports the end of l's session.
+func (a *Auth) emitSignedOut(c *gin.Context, l *loaded, reason SignOutReason) {
+	emit(a, c.Request.Context(), "signed_out", a.events.SignedOut, SignedOutEvent{
+		Time: a.now(), Reason: reason, Provider: l.Provider, Issuer: l.User.Issuer,
+		Subject: l.User.Subject, SessionID: l.ID, SID: l.SID,
+	})
 }
 
 // fresh reports whether tok's access token outlives the refresh margin.
@@ -97,23 +140,29 @@ func (s *sessions) fresh(tok providers.Token) bool {
 
 // refreshed returns fresh tokens for l: from a refresh that just happened
 // (in this process, or — through the store — on another instance), or from
-// the provider. Concurrent callers for one session share one call.
-func (s *sessions) refreshed(ctx context.Context, l *loaded, tok providers.Token) (providers.Token, error) {
+// the provider. Concurrent callers for one session share one call. own
+// reports whether this caller's own call asked the provider (or failed):
+// false for callers that joined another's call or got tokens refreshed
+// before.
+func (s *sessions) refreshed(ctx context.Context, l *loaded, tok providers.Token) (_ providers.Token, own bool, _ error) {
 	p, ok := s.providers[l.Provider].(providers.Refresher)
 	if !ok {
-		return providers.Token{}, providers.ErrNoRefreshToken
+		return providers.Token{}, true, providers.ErrNoRefreshToken
 	}
 	if tok.RefreshToken == "" {
-		return providers.Token{}, providers.ErrNoRefreshToken
+		return providers.Token{}, true, providers.ErrNoRefreshToken
 	}
 	key := sha256.Sum256([]byte(tok.RefreshToken))
+	var ran atomic.Bool // set by this caller's call, when it is the one that runs
 	// The flight outlives a caller that goes away (the caller gets its own
 	// context's error); the provider timeout bounds it.
-	return s.refreshes.Do(ctx, key, func(ctx context.Context) (providers.Token, error) {
+	t, err := s.refreshes.Do(ctx, key, func(ctx context.Context) (providers.Token, error) {
+		ran.Store(true)
 		// A refresh that just happened answers, unless its token is near
 		// expiry too and its refresh token was not rotated (then the old
 		// one still works, and a cached token could be returned expired).
 		if t, ok := s.recent.Get(key, s.now()); ok && (s.fresh(t) || t.RefreshToken != tok.RefreshToken) {
+			ran.Store(false)
 			return t, nil
 		}
 		if lk, ok := s.store.(store.Locker); ok && l.token != nil {
@@ -128,6 +177,7 @@ func (s *sessions) refreshed(ctx context.Context, l *loaded, tok providers.Token
 			if t, err := s.storedTokens(ctx, l); err != nil {
 				return providers.Token{}, err
 			} else if t.RefreshToken != tok.RefreshToken && s.fresh(t) {
+				ran.Store(false)
 				return t, nil
 			}
 		}
@@ -146,6 +196,7 @@ func (s *sessions) refreshed(ctx context.Context, l *loaded, tok providers.Token
 		}
 		return t, nil
 	})
+	return t, ran.Load(), err
 }
 
 // storeTokens writes new tokens for l to a server-side store (the cookie,

@@ -13,8 +13,9 @@ import (
 	"github.com/ginauth/ginauth/store"
 )
 
-// authPath is where the auth routes are mounted: a provider's redirect URI
-// is <GINAUTH_URL>/auth/callback/<name>.
+// authPath is where the auth routes are mounted, below GINAUTH_URL's path
+// (cfg.BasePath): a provider's redirect URI is
+// <GINAUTH_URL>/auth/callback/<name>.
 const authPath = "/auth"
 
 // newApp builds the app's handler from cfg, keeping sessions in st (nil:
@@ -75,22 +76,25 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 		Store:              st,
 		Logger:             log,
 		AppName:            appName,
-		RenderPage:         authPageRenderer(cfg.Dev),
+		RenderPage:         authPageRenderer(cfg.Dev, cfg.BasePath),
 		// Unset: anyone the provider signs in; see parseConfig.
 		AllowedEmailDomains: cfg.AllowedDomains,
 		AllowedEmails:       cfg.AllowedEmails,
+		Events:              auditEvents(log), // see events.go
 	})
 	if err != nil {
 		return nil, err
 	}
 
-	h := &handlers{auth: auth, dev: cfg.Dev}
+	h := &handlers{auth: auth, dev: cfg.Dev, base: cfg.BasePath}
 	for _, p := range list {
-		h.buttons = append(h.buttons, providerButton{Name: p.Name(), DisplayName: p.DisplayName(), Action: authPath + "/signin/" + p.Name()})
+		h.buttons = append(h.buttons, providerButton{Name: p.Name(), DisplayName: p.DisplayName(), Action: cfg.BasePath + authPath + "/signin/" + p.Name()})
 	}
 
-	r := gin.New()
-	r.Use(requestLogger(log), recovery(log))
+	e := gin.New()
+	e.Use(requestLogger(log), recovery(log))
+	// Every route is served under GINAUTH_URL's path ("" or "/app").
+	r := e.Group(cfg.BasePath)
 	if op != nil {
 		mountDevProvider(r, op)
 	}
@@ -112,7 +116,7 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (http.Handler, error) 
 	api.GET("/me", apiMe)
 	api.GET("/token", apiToken(auth.AccessTokenWithExpiry))
 
-	return r, nil
+	return e, nil
 }
 
 // describeProviders is the list of provider names for the start-up log.

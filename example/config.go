@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -20,7 +21,10 @@ import (
 // config structs; newApp builds the providers from them.
 type config struct {
 	Addr    string // listen address
-	BaseURL string // public origin, without trailing slash
+	BaseURL string // public URL (origin and optional path), without trailing slash
+	// BasePath is BaseURL's path ("" or "/app"): every route of the app,
+	// auth routes and the development provider included, is served under it.
+	BasePath string
 
 	Secret       []byte
 	RandomSecret bool // Secret was generated at start: sessions end at restart
@@ -78,8 +82,10 @@ func parseConfig(getenv func(string) string) (config, error) {
 	cfg.BaseURL = strings.TrimSuffix(env("GINAUTH_URL"), "/")
 	switch {
 	case cfg.BaseURL != "":
-		if err := checkBaseURL(cfg.BaseURL); err != nil {
+		if path, err := checkBaseURL(cfg.BaseURL); err != nil {
 			fail("GINAUTH_URL: %v", err)
+		} else {
+			cfg.BasePath = path
 		}
 	case err != nil:
 		// Already reported: no default URL can be derived.
@@ -272,18 +278,28 @@ func parseMicrosoft(env func(string) string, id, secret string, fail func(string
 	return m
 }
 
-// checkBaseURL accepts an absolute http(s) origin. ginauth.New applies the
+// checkBaseURL accepts an absolute http(s) origin, optionally followed by a
+// path prefix of plain segments (letters, digits, "-._~"), and returns that
+// path without its trailing slash ("" or "/app"). ginauth.New applies the
 // full rules (plain http only on loopback hosts).
-func checkBaseURL(raw string) error {
+func checkBaseURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
+		return "", fmt.Errorf("%q is not an absolute http(s) URL", raw)
 	}
-	if u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return fmt.Errorf("%q must be an origin only (scheme and host), without path, query or user info", raw)
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", fmt.Errorf("%q must be an origin (scheme and host) with an optional path, without query, fragment or user info", raw)
 	}
-	return nil
+	path := strings.TrimSuffix(u.Path, "/")
+	if u.RawPath != "" || !basePathRe.MatchString(path) {
+		return "", fmt.Errorf("the path of %q must be segments of letters, digits and \"-._~\", such as /app (no percent-encoding, no \".\" or \"..\" segment)", raw)
+	}
+	return path, nil
 }
+
+// basePathRe matches "" and paths of non-empty segments of unreserved
+// characters; "." and ".." segments are refused by ginauth.New.
+var basePathRe = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)*$`)
 
 // hideUserinfo removes the user information (which may hold a password)
 // of the URL raw from msg, as written and as decoded.

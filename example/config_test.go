@@ -76,6 +76,16 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("Addr, BaseURL = %q, %q", cfg.Addr, cfg.BaseURL)
 			}
 		}},
+		{"GINAUTH_URL with a path", map[string]string{"GINAUTH_URL": "https://example.com/team/app/"}, func(t *testing.T, cfg config) {
+			if cfg.BaseURL != "https://example.com/team/app" || cfg.BasePath != "/team/app" {
+				t.Errorf("BaseURL, BasePath = %q, %q", cfg.BaseURL, cfg.BasePath)
+			}
+		}},
+		{"GINAUTH_URL without a path", map[string]string{"GINAUTH_URL": "https://example.com"}, func(t *testing.T, cfg config) {
+			if cfg.BasePath != "" {
+				t.Errorf("BasePath = %q", cfg.BasePath)
+			}
+		}},
 		{"GINAUTH_SECRET", map[string]string{"GINAUTH_SECRET": testSecret}, func(t *testing.T, cfg config) {
 			if string(cfg.Secret) != testSecret || cfg.RandomSecret || hasWarning(cfg, "GINAUTH_SECRET") {
 				t.Errorf("secret not taken from GINAUTH_SECRET: random=%v warnings=%q", cfg.RandomSecret, cfg.Warnings)
@@ -269,7 +279,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{"all interfaces without GINAUTH_URL", with(nil, "GINAUTH_ADDR", ":8080"), "GINAUTH_URL must be set"},
 		{"unspecified IP without GINAUTH_URL", with(nil, "GINAUTH_ADDR", "0.0.0.0:8080"), "GINAUTH_URL must be set"},
 		{"GINAUTH_URL not http", with(nil, "GINAUTH_URL", "ftp://app.example.com"), "not an absolute http(s) URL"},
-		{"GINAUTH_URL with a path", with(nil, "GINAUTH_URL", "https://app.example.com/app"), "origin only"},
+		{"GINAUTH_URL with a query", with(nil, "GINAUTH_URL", "https://app.example.com/app?x=1"), "without query"},
+		{"GINAUTH_URL path percent-encoded", with(nil, "GINAUTH_URL", "https://app.example.com/a%70p"), "the path of"},
+		{"GINAUTH_URL path with a space", with(nil, "GINAUTH_URL", "https://app.example.com/my%20app"), "the path of"},
+		{"GINAUTH_URL path with an empty segment", with(nil, "GINAUTH_URL", "https://app.example.com/a//b"), "the path of"},
+		{"GINAUTH_URL path with a semicolon", with(nil, "GINAUTH_URL", "https://app.example.com/app;x"), "the path of"},
 		{"short GINAUTH_SECRET", with(nil, "GINAUTH_SECRET", "too-short"), "at least 32 bytes"},
 		{"GINAUTH_REDIS_URL not redis", with(nil, "GINAUTH_REDIS_URL", "http://127.0.0.1:6379/0"), "GINAUTH_REDIS_URL is not a Redis URL"},
 		{"GINAUTH_REDIS_URL bad database", with(nil, "GINAUTH_REDIS_URL", "redis://:hunter2-secret@127.0.0.1:6379/zero"), "GINAUTH_REDIS_URL is not a Redis URL"},

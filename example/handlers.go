@@ -15,6 +15,7 @@ type handlers struct {
 	auth    *ginauth.Auth
 	buttons []providerButton
 	dev     bool
+	base    string // GINAUTH_URL's path: "" or "/app"
 }
 
 // index is public: it shows sign-in buttons, or the user and a sign-out
@@ -29,14 +30,15 @@ func (h *handlers) index(c *gin.Context) {
 		Title:           "Home",
 		Dev:             h.dev,
 		Wide:            true,
+		Base:            h.base,
 		CSRFToken:       h.auth.CSRFToken(c),
-		CallbackURL:     "/",
+		CallbackURL:     h.base + "/",
 		ClientScriptURL: h.auth.ClientScriptURL(),
-		AppScriptURL:    appScriptURL,
+		AppScriptURL:    h.base + appScriptURL,
 	}
 	if u, ok := ginauth.UserFrom(c); ok {
 		data.User = &u
-		data.Action = authPath + "/signout"
+		data.Action = h.base + authPath + "/signout"
 	} else {
 		data.Providers = h.buttons
 		if len(h.buttons) > 0 {
@@ -49,7 +51,7 @@ func (h *handlers) index(c *gin.Context) {
 // me is browser-protected: signed-out visitors are sent to sign in first.
 func (h *handlers) me(c *gin.Context) {
 	u, _ := ginauth.UserFrom(c)
-	data := pageData{Title: "Me", Dev: h.dev, Wide: true, User: &u}
+	data := pageData{Title: "Me", Dev: h.dev, Wide: true, Base: h.base, User: &u}
 	if s, ok := ginauth.SessionFrom(c); ok {
 		data.ExpiresAt = s.ExpiresAt().UTC().Format(time.RFC1123)
 	}
@@ -60,7 +62,7 @@ func (h *handlers) me(c *gin.Context) {
 // (ginauth.RequireClaim answers 403 otherwise).
 func (h *handlers) admin(c *gin.Context) {
 	u, _ := ginauth.UserFrom(c)
-	renderPage(c, http.StatusOK, "admin", pageData{Title: "Admin", Dev: h.dev, Wide: true, User: &u})
+	renderPage(c, http.StatusOK, "admin", pageData{Title: "Admin", Dev: h.dev, Wide: true, Base: h.base, User: &u})
 }
 
 // meJSON is the body of GET /api/me.

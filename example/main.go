@@ -13,7 +13,8 @@
 // Routes: / (public), /me (browser-protected), /api/me and /api/token
 // (API-protected), /admin (browser-protected, groups must contain admin),
 // /healthz, /static/app.js (the home page's script), and the auth routes
-// under /auth.
+// under /auth. When GINAUTH_URL has a path (https://example.com/app), every
+// route, the development provider's included, is served under that path.
 package main
 
 import (

@@ -54,7 +54,7 @@ var pageTemplates = template.Must(template.New("pages").Funcs(template.FuncMap{"
 <header class="top">
 {{- if .Dev}}
 <p class="banner" role="note"><strong>Development provider enabled.</strong> Anyone can sign in as a test user without a password. Never run this in production.</p>{{end}}
-<nav aria-label="Main"><ul><li><a href="/">Home</a></li><li><a href="/me">Me</a></li><li><a href="/admin">Admin</a></li><li><a href="/api/me">/api/me</a></li></ul></nav>
+<nav aria-label="Main"><ul><li><a href="{{.Base}}/">Home</a></li><li><a href="{{.Base}}/me">Me</a></li><li><a href="{{.Base}}/admin">Admin</a></li><li><a href="{{.Base}}/api/me">{{.Base}}/api/me</a></li></ul></nav>
 </header>
 <main>
 <p class="app">{{.Lock}}<span>` + appName + `</span></p>
@@ -125,7 +125,7 @@ var pageTemplates = template.Must(template.New("pages").Funcs(template.FuncMap{"
 {{if .Reason}}<p><strong>Reason:</strong> {{.Reason}}</p>{{end}}
 {{if .NextStep}}<p class="next"><strong>What you can do:</strong> {{.NextStep}}</p>{{end}}
 {{if .ErrorCode}}<p class="code">Error code: <code>{{.ErrorCode}}</code></p>{{end}}
-<div class="actions">{{if eq .Kind 4}}<a class="btn primary" href="{{.HomeURL}}">Go to the home page</a><a class="btn" href="{{$.Action}}">Sign in with another account</a>{{else}}<a class="btn primary" href="{{.SignInURL}}">Back to sign-in</a><a class="btn" href="{{.HomeURL}}">Go to the home page</a>{{end}}</div>{{end}}
+<div class="actions">{{if eq .Kind 4}}<a class="btn primary" href="{{.HomeURL}}">Go to the home page</a><a class="btn" href="{{.AuthURL}}/signout">Sign in with another account</a>{{else}}<a class="btn primary" href="{{.AuthURL}}/signin">Back to sign-in</a><a class="btn" href="{{.HomeURL}}">Go to the home page</a>{{end}}</div>{{end}}
 {{template "foot"}}{{end}}
 `))
 
@@ -139,8 +139,9 @@ type providerButton struct {
 // pageData is what every page template gets; each page uses a part of it.
 type pageData struct {
 	Title string
-	Dev   bool // show the development-provider banner
-	Wide  bool // the app's own pages: a wider card
+	Dev   bool   // show the development-provider banner
+	Wide  bool   // the app's own pages: a wider card
+	Base  string // GINAUTH_URL's path ("" or "/app"): the links' prefix
 
 	User      *ginauth.User
 	ExpiresAt string
@@ -204,11 +205,12 @@ func renderPage(c *gin.Context, status int, name string, data pageData) {
 // authPageRenderer renders ginauth's own pages (Config.RenderPage) in the
 // app's layout, so that they carry the same banner. The texts (title, what
 // happened, what to do next) and links come from ginauth in the Page.
-func authPageRenderer(dev bool) func(c *gin.Context, p ginauth.Page) {
+func authPageRenderer(dev bool, base string) func(c *gin.Context, p ginauth.Page) {
 	return func(c *gin.Context, p ginauth.Page) {
 		data := pageData{
 			Title:       p.Title,
 			Dev:         dev,
+			Base:        base,
 			User:        p.User,
 			CSRFToken:   p.CSRFToken,
 			CallbackURL: p.CallbackURL,
@@ -228,7 +230,6 @@ func authPageRenderer(dev bool) func(c *gin.Context, p ginauth.Page) {
 			renderPage(c, p.Status, "auth-signout", data)
 		default:
 			data.Error = &p
-			data.Action = authPath + "/signout"
 			renderPage(c, p.Status, "message", data)
 		}
 	}

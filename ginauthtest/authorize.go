@@ -130,7 +130,7 @@ func (p *Provider) autoUser(loginHint, next string) string {
 	if _, ok := p.user(next); ok {
 		return next
 	}
-	return p.users[0].Subject
+	return p.firstUser()
 }
 
 // approve issues a code for subject and sends it back to the client.

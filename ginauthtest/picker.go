@@ -16,6 +16,6 @@ func (p *Provider) pickerPage(w http.ResponseWriter, params url.Values) {
 		"ClientID":    params.Get("client_id"),
 		"RedirectURI": params.Get("redirect_uri"),
 		"Hidden":      sortedFields(hidden),
-		"Users":       p.users,
+		"Users":       p.Users(),
 	})
 }

@@ -26,7 +26,6 @@ type Provider struct {
 	clientSecret string
 	redirectURIs []string
 	logoutURIs   []string
-	users        []User
 	picker       bool
 	now          func() time.Time
 	ttl          time.Duration
@@ -35,6 +34,9 @@ type Provider struct {
 	server    *httptest.Server // only for Start
 	closing   chan struct{}    // closed by Close; wakes blocked handlers
 	closeOnce sync.Once
+
+	usersMu sync.RWMutex // guards users
+	users   []User       // never empty
 
 	mu            sync.Mutex
 	behavior      Behavior
@@ -170,9 +172,6 @@ func (p *Provider) ClientSecret() string { return p.clientSecret }
 // URL returns issuer + path, e.g. p.URL("/token").
 func (p *Provider) URL(path string) string { return p.issuer + path }
 
-// Users returns a copy of the identities the provider can sign in.
-func (p *Provider) Users() []User { return copyUsers(p.users) }
-
 // ServeHTTP routes a request to the endpoint named by the part of r.URL.Path
 // after the issuer's path.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -238,15 +237,6 @@ func (p *Provider) LastEndSessionRequest() url.Values {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return copyValues(p.lastEndSess)
-}
-
-func (p *Provider) user(subject string) (User, bool) {
-	for _, u := range p.users {
-		if u.Subject == subject {
-			return u, true
-		}
-	}
-	return User{}, false
 }
 
 // wait blocks for d (forever if d < 0) or until the request ends or the

@@ -1,7 +1,7 @@
 /* The example's home page script. It wires the buttons that use ginauth's
- * browser client (window.ginauth, loaded before it from /auth/client.js, the
- * client's default base path), and shows what the client's getSession()
- * returns. The buttons are hidden in the HTML: without this script they
+ * browser client (window.ginauth, loaded before it from
+ * <GINAUTH_URL>/auth/client.js, which finds the auth routes from its own
+ * URL), and shows what the client's getSession() returns. The buttons are hidden in the HTML: without this script they
  * would do nothing, and the forms next to them still work. */
 (function () {
   "use strict";
@@ -38,10 +38,11 @@
   }
 
   wire("js-signin", function (button) {
-    return client.signIn(button.getAttribute("data-provider"), "/");
+    /* No callbackUrl: ginauth's default, the app's home (under GINAUTH_URL's path). */
+    return client.signIn(button.getAttribute("data-provider"));
   });
   wire("js-signout", function () {
-    return client.signOut({ revokeToken: true, callbackUrl: "/" });
+    return client.signOut({ revokeToken: true });
   });
 
   if (view) {

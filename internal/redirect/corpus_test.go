@@ -74,3 +74,20 @@ func TestOpenRedirectCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenRedirectCorpusUnderPrefix: with a path prefix every corpus line is
+// refused, the same-origin ones included, since none of them stays under
+// the prefix.
+func TestOpenRedirectCorpusUnderPrefix(t *testing.T) {
+	lines := readCorpus(t)
+	for _, base := range []string{"https://www.whitelisteddomain.tld/app", "https://app.example.com/app/"} {
+		p := mustNew(t, base)
+		for _, l := range lines {
+			for _, v := range []string{l.raw, l.decoded} {
+				if got, ok := p.Resolve(v); ok || got != p.Default() {
+					t.Errorf("%s: line %d %q: Resolve = (%q, %v), want (%q, false)", base, l.num, v, got, ok, p.Default())
+				}
+			}
+		}
+	}
+}

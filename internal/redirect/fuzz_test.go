@@ -16,6 +16,8 @@ var fuzzSeeds = []string{
 	"/", "/dashboard?x=1#f", "/a/b?c=%2F", "https://app.example.com/x", "https://api.example.com:443/cb",
 	"https://partner.example.org:8443/cb", "http://localhost:8080/x", "/%252F%252Fevil.com",
 	"/.//evil.com", "https://[::1]:8080/", "/caf%C3%A9",
+	"/app", "/app/", "/app/me?x=1", "/application", "/app/../x", "/app/%2e%2e/x", "/app%2F..%2Fx",
+	"https://app.example.com/app/x", "https://app.example.com/x", "/%61pp/x",
 }
 
 // FuzzResolve checks the safety properties of Resolve for arbitrary input
@@ -37,6 +39,7 @@ func FuzzResolve(f *testing.F) {
 	policies := []policyUnderTest{
 		{mustNew(f, appBase, appAllowed...), appAllowed},
 		{mustNew(f, "http://localhost:8080", "api.example.com", "[::1]:9000"), []string{"api.example.com", "[::1]:9000"}},
+		{mustNew(f, appBase+"/app", appAllowed...), appAllowed},
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		for _, pt := range policies {
@@ -54,6 +57,44 @@ func FuzzResolve(f *testing.F) {
 			if raw[0] == '/' && got != pt.p.Origin()+raw {
 				t.Fatalf("Resolve(%q) = %q, want the origin followed by the value", raw, got)
 			}
+		}
+	})
+}
+
+// FuzzNewPrefix checks what New accepts as a base URL's path: either an
+// error, or a plain prefix under which the app's own pages resolve and
+// nothing else on the origin does.
+func FuzzNewPrefix(f *testing.F) {
+	for _, s := range []string{"", "/", "/app", "/app/", "/a/b", "//", "/app//", "/./a", "/a/..", "/a%2Fb", "/a%", "/a;b", "/café", "/~u/._-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		if path != "" && path[0] != '/' {
+			return // the fuzzer varies the path, not the host
+		}
+		p, err := New(appBase+path, nil)
+		if err != nil {
+			return
+		}
+		prefix := p.Prefix()
+		if prefix != "" {
+			if prefix[0] != '/' || strings.HasSuffix(prefix, "/") || strings.Contains(prefix, "//") || len(prefix) > maxPrefixLength {
+				t.Fatalf("New(%q): prefix %q", appBase+path, prefix)
+			}
+			for _, seg := range strings.Split(prefix[1:], "/") {
+				if seg == "." || seg == ".." || strings.Trim(seg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~") != "" {
+					t.Fatalf("New(%q): prefix segment %q", appBase+path, seg)
+				}
+			}
+			if _, ok := p.Resolve("/"); ok {
+				t.Fatalf("New(%q): the origin's root resolves under prefix %q", appBase+path, prefix)
+			}
+		}
+		if p.Default() != appBase+prefix+"/" {
+			t.Fatalf("New(%q): Default %q", appBase+path, p.Default())
+		}
+		if got, ok := p.Resolve(prefix + "/x?y=1"); !ok || got != appBase+prefix+"/x?y=1" {
+			t.Fatalf("New(%q): Resolve of a page under the prefix = %q, %v", appBase+path, got, ok)
 		}
 	})
 }

@@ -133,4 +133,12 @@ func checkSafeTarget(t *testing.T, p *Policy, allowedHosts []string, input, targ
 			t.Fatalf("Resolve(%q) = %q: decoded target %q contains a control character, space or backslash", input, target, d)
 		}
 	}
+	// With a path prefix, a target on the app's origin stays under it.
+	if prefix := p.Prefix(); prefix != "" && u.Scheme == base.Scheme && u.Host == base.Host {
+		for _, d := range decodings(u.EscapedPath()) {
+			if d != prefix && !strings.HasPrefix(d, prefix+"/") {
+				t.Fatalf("Resolve(%q) = %q: path %q is outside the prefix %q", input, target, d, prefix)
+			}
+		}
+	}
 }

@@ -11,6 +11,12 @@
 // a trusted host) and survives every check, including checks on up to three
 // rounds of percent-decoding. Values that fail are never repaired.
 //
+// The base URL may carry a path prefix ("https://example.com/app", for an app
+// behind a reverse proxy that forwards the full path). Targets on the
+// application's own origin must then stay under the prefix: "/app" itself or
+// a path starting with "/app/", in every decoding round; anything else on the
+// origin falls back to the default, which is the prefix followed by "/".
+//
 // The value passed to Resolve is expected to have been decoded once already,
 // as net/http does for query and form parameters. The value stored in a flow
 // cookie or session must be passed through Resolve again when it is read back,
@@ -30,6 +36,9 @@ import (
 // maxLength is the longest value Resolve considers, in bytes.
 const maxLength = 2048
 
+// maxPrefixLength is the longest path prefix a base URL may carry, in bytes.
+const maxPrefixLength = 256
+
 // maxDecodeRounds is how many successive rounds of percent-decoding are
 // inspected. A value that would still change on a further round is refused.
 const maxDecodeRounds = 3
@@ -44,7 +53,8 @@ type Policy struct {
 	scheme string // "http" or "https"
 	host   string // canonical host of the base URL: lower case, no default port
 	origin string // scheme + "://" + host
-	def    string // origin + "/"
+	prefix string // the base URL's path without its trailing "/": "" or "/app"
+	def    string // origin + prefix + "/"
 
 	// allowed holds the canonical allowed hosts per scheme. The "http" set
 	// is only populated when the base URL itself is http.
@@ -52,8 +62,10 @@ type Policy struct {
 }
 
 // New builds a policy for an application served at baseURL, an absolute
-// http or https URL whose path is empty or "/" and that has no user info,
-// query or fragment. The policy also accepts absolute URLs on the hosts in
+// http or https URL without user info, query or fragment. Its path is empty,
+// "/", or a path prefix such as "/app" or "/app/" (the same prefix): segments
+// of letters, digits and "-._~" only (no percent-encoding, no "." or ".."
+// segment, no empty segment), at most 256 bytes. The policy also accepts absolute URLs on the hosts in
 // allowedHosts: each entry is "host" or "host:port" (an IPv6 address is
 // written in brackets), matched exactly and case-insensitively; a port equal
 // to the scheme's default port matches a URL without a port. Wildcards are
@@ -63,7 +75,7 @@ type Policy struct {
 //
 // Every error wraps [ErrInvalidPolicy].
 func New(baseURL string, allowedHosts []string) (*Policy, error) {
-	scheme, host, err := parseBase(baseURL)
+	scheme, host, prefix, err := parseBase(baseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -71,9 +83,10 @@ func New(baseURL string, allowedHosts []string) (*Policy, error) {
 		scheme:  scheme,
 		host:    host,
 		origin:  scheme + "://" + host,
+		prefix:  prefix,
 		allowed: map[string]map[string]struct{}{"https": {}},
 	}
-	p.def = p.origin + "/"
+	p.def = p.origin + prefix + "/"
 	if scheme == "http" {
 		p.allowed["http"] = map[string]struct{}{}
 	}
@@ -89,11 +102,11 @@ func New(baseURL string, allowedHosts []string) (*Policy, error) {
 	return p, nil
 }
 
-// parseBase validates the base URL and returns its lower-case scheme and
-// canonical host.
-func parseBase(baseURL string) (scheme, host string, err error) {
-	fail := func(reason string) (string, string, error) {
-		return "", "", fmt.Errorf("%w: base URL %q %s", ErrInvalidPolicy, baseURL, reason)
+// parseBase validates the base URL and returns its lower-case scheme,
+// canonical host and path prefix ("" or "/app", without a trailing "/").
+func parseBase(baseURL string) (scheme, host, prefix string, err error) {
+	fail := func(reason string) (string, string, string, error) {
+		return "", "", "", fmt.Errorf("%w: base URL %q %s", ErrInvalidPolicy, baseURL, reason)
 	}
 	if baseURL == "" {
 		return fail("is empty")
@@ -113,8 +126,9 @@ func parseBase(baseURL string) (scheme, host string, err error) {
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
 		authority, path = rest[:i], rest[i:]
 	}
-	if path != "" && path != "/" {
-		return fail(`must have an empty path or "/"`)
+	prefix, ok = cleanPrefix(path)
+	if !ok {
+		return fail(`must have an empty path, "/" or a path prefix of unreserved characters such as "/app" (no percent-encoding, no ".", ".." or empty segment)`)
 	}
 	if strings.Contains(authority, "@") {
 		return fail("must not contain user info")
@@ -128,7 +142,33 @@ func parseBase(baseURL string) (scheme, host string, err error) {
 	if perr != nil || u.Opaque != "" || u.User != nil || !strings.EqualFold(u.Host, authority) {
 		return fail("could not be parsed")
 	}
-	return scheme, canonicalHost(h, port, scheme), nil
+	return scheme, canonicalHost(h, port, scheme), prefix, nil
+}
+
+// cleanPrefix validates the path of a base URL and returns it without its
+// trailing "/": "" for "" and "/", "/app" for "/app" and "/app/". Each
+// segment is non-empty and made of unreserved characters only (RFC 3986
+// §2.3), so the prefix reads the same before and after percent-decoding and
+// needs no escaping in a cookie's Path attribute.
+func cleanPrefix(path string) (string, bool) {
+	path = strings.TrimSuffix(path, "/")
+	if path == "" {
+		return "", true
+	}
+	if path[0] != '/' || len(path) > maxPrefixLength {
+		return "", false
+	}
+	for _, seg := range strings.Split(path[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", false
+		}
+		for i := 0; i < len(seg); i++ {
+			if c := seg[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+				return "", false
+			}
+		}
+	}
+	return path, true
 }
 
 // parseAllowedHost validates one allow-list entry and returns its lower-case
@@ -168,6 +208,11 @@ func parseAllowedHost(entry string) (host, port string, err error) {
 //     the URL with scheme and host lower-cased, any default port removed, and
 //     "/" as the path when it had none.
 //
+// With a path prefix, a target on the base URL's origin (relative, or
+// absolute on the base host and scheme) is accepted only when its path is
+// the prefix or starts with the prefix followed by "/", literally and in
+// every decoding round; targets on allowed hosts are not confined.
+//
 // In both cases the value must be at most 2048 bytes of valid UTF-8 and
 // contain no control character, space (including Unicode spaces and format
 // characters) or backslash, neither literally nor after up to three rounds of
@@ -185,7 +230,8 @@ func (p *Policy) Resolve(raw string) (target string, ok bool) {
 	return p.Default(), false
 }
 
-// Default is the fallback target: the application origin followed by "/".
+// Default is the fallback target: the application origin followed by the
+// path prefix (if any) and "/".
 func (p *Policy) Default() string {
 	if p == nil || p.def == "" {
 		return "/"
@@ -202,6 +248,24 @@ func (p *Policy) Origin() string {
 	return p.origin
 }
 
+// Prefix is the base URL's path prefix without a trailing "/" ("/app"), or
+// "" when the application is served at the root of its origin.
+func (p *Policy) Prefix() string {
+	if p == nil {
+		return ""
+	}
+	return p.prefix
+}
+
+// underPrefix reports whether path is the prefix or below it.
+func (p *Policy) underPrefix(path string) bool {
+	if p.prefix == "" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, p.prefix)
+	return ok && (rest == "" || rest[0] == '/')
+}
+
 func (p *Policy) resolve(raw string) (string, bool) {
 	if p == nil || p.origin == "" || raw == "" || len(raw) > maxLength {
 		return "", false
@@ -214,7 +278,7 @@ func (p *Policy) resolve(raw string) (string, bool) {
 
 // resolveRelative handles values of the form "/path?query#fragment".
 func (p *Policy) resolveRelative(raw string) (string, bool) {
-	if !allDecodings(raw, relativeShapeOK) {
+	if !allDecodings(raw, func(s string) bool { return relativeShapeOK(s) && p.underPrefix(pathPart(s)) }) {
 		return "", false
 	}
 	u, err := url.Parse(raw)
@@ -255,7 +319,12 @@ func (p *Policy) resolveAbsolute(raw string) (string, bool) {
 	if !p.hostAllowed(scheme, canon) {
 		return "", false
 	}
-	if !allDecodings(rest, restShapeOK) {
+	sameOrigin := scheme == p.scheme && canon == p.host
+	if !allDecodings(rest, func(s string) bool {
+		// On the app's own origin a target must stay under the prefix; an
+		// empty path there is "/", which is not under a prefix.
+		return restShapeOK(s) && (!sameOrigin || p.underPrefix(pathPart(s)))
+	}) {
 		return "", false
 	}
 	u, err := url.Parse(raw)

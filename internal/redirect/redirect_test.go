@@ -292,9 +292,24 @@ func TestNewErrors(t *testing.T) {
 		{"base with other scheme", "ftp://app.example.com", nil},
 		{"base without host", "https://", nil},
 		{"base without host with path", "https:///x", nil},
-		{"base with path", "https://app.example.com/app", nil},
-		{"base with path and slash", "https://app.example.com/app/", nil},
 		{"base with double slash path", "https://app.example.com//", nil},
+		{"prefix with two trailing slashes", "https://app.example.com/app//", nil},
+		{"prefix with empty segment", "https://app.example.com/a//b", nil},
+		{"prefix with dot segment", "https://app.example.com/./app", nil},
+		{"prefix with dot-dot segment", "https://app.example.com/app/..", nil},
+		{"prefix with dot-dot inside", "https://app.example.com/a/../b", nil},
+		{"prefix with percent-encoding", "https://app.example.com/a%70p", nil},
+		{"prefix with encoded slash", "https://app.example.com/a%2Fb", nil},
+		{"prefix with encoded dot-dot", "https://app.example.com/%2e%2e", nil},
+		{"prefix with lone percent", "https://app.example.com/a%", nil},
+		{"prefix with semicolon", "https://app.example.com/app;Path=/", nil},
+		{"prefix with comma", "https://app.example.com/a,b", nil},
+		{"prefix with at sign", "https://app.example.com/@evil.com", nil},
+		{"prefix with colon", "https://app.example.com/a:b", nil},
+		{"prefix with non-ASCII", "https://app.example.com/café", nil},
+		{"prefix too long", "https://app.example.com/" + strings.Repeat("a", 256), nil},
+		{"prefix with query", "https://app.example.com/app?x=1", nil},
+		{"prefix with fragment", "https://app.example.com/app#f", nil},
 		{"base with query", "https://app.example.com/?x=1", nil},
 		{"base with empty query", "https://app.example.com?", nil},
 		{"base with fragment", "https://app.example.com#f", nil},
@@ -365,10 +380,82 @@ func TestNewAccepts(t *testing.T) {
 			t.Errorf("New(%q, %q): %v", tc.base, tc.allowed, err)
 			continue
 		}
-		if p.Origin() != tc.origin || p.Default() != tc.origin+"/" {
-			t.Errorf("New(%q): Origin, Default = %q, %q, want %q", tc.base, p.Origin(), p.Default(), tc.origin)
+		if p.Origin() != tc.origin || p.Default() != tc.origin+"/" || p.Prefix() != "" {
+			t.Errorf("New(%q): Origin, Default, Prefix = %q, %q, %q, want %q", tc.base, p.Origin(), p.Default(), p.Prefix(), tc.origin)
 		}
 	}
+}
+
+// TestNewAcceptsPrefix: a path prefix, with or without a trailing slash,
+// gives the same policy.
+func TestNewAcceptsPrefix(t *testing.T) {
+	cases := []struct {
+		base, origin, prefix string
+	}{
+		{"https://app.example.com/app", "https://app.example.com", "/app"},
+		{"https://app.example.com/app/", "https://app.example.com", "/app"},
+		{"HTTPS://App.Example.com:443/App", "https://app.example.com", "/App"},
+		{"https://app.example.com/a/b-c/d.e_f~g", "https://app.example.com", "/a/b-c/d.e_f~g"},
+		{"http://127.0.0.1:8080/app", "http://127.0.0.1:8080", "/app"},
+		{"https://app.example.com/..a/a..", "https://app.example.com", "/..a/a.."},
+		{"https://app.example.com/" + strings.Repeat("a", 255), "https://app.example.com", "/" + strings.Repeat("a", 255)},
+	}
+	for _, tc := range cases {
+		p, err := New(tc.base, nil)
+		if err != nil {
+			t.Errorf("New(%q): %v", tc.base, err)
+			continue
+		}
+		if p.Origin() != tc.origin || p.Prefix() != tc.prefix || p.Default() != tc.origin+tc.prefix+"/" {
+			t.Errorf("New(%q): Origin, Prefix, Default = %q, %q, %q, want %q, %q", tc.base, p.Origin(), p.Prefix(), p.Default(), tc.origin, tc.prefix)
+		}
+	}
+}
+
+// TestResolvePrefix: with a path prefix, targets on the app's origin stay
+// under it, in every decoding round; allowed hosts are not confined.
+func TestResolvePrefix(t *testing.T) {
+	const def = appBase + "/app/"
+	p := mustNew(t, appBase+"/app", appAllowed...)
+	refuse := func(name, in string) resolveCase { return resolveCase{name, in, def, false} }
+	accept := func(name, in, want string) resolveCase { return resolveCase{name, in, want, true} }
+	runResolveCases(t, p, appAllowed, []resolveCase{
+		accept("prefix root", "/app/", def),
+		accept("prefix itself", "/app", appBase+"/app"),
+		accept("prefix with query", "/app?x=1", appBase+"/app?x=1"),
+		accept("prefix with fragment", "/app#top", appBase+"/app#top"),
+		accept("page under the prefix", "/app/me?tab=1#f", appBase+"/app/me?tab=1#f"),
+		accept("absolute URL under the prefix", appBase+"/app/me", appBase+"/app/me"),
+		accept("absolute URL of the prefix", appBase+"/app", appBase+"/app"),
+		accept("query naming another path", "/app/?next=/other", def+"?next=/other"),
+		accept("allowed host is not confined", "https://api.example.com/other", "https://api.example.com/other"),
+
+		refuse("root", "/"),
+		refuse("empty", ""),
+		refuse("other path", "/other"),
+		refuse("sibling with the prefix as its start", "/application"),
+		refuse("sibling with a dash", "/app-admin/x"),
+		refuse("prefix in another case", "/APP/me"),
+		refuse("prefix below another path", "/x/app/me"),
+		refuse("query only", "/?x=/app/"),
+		refuse("absolute URL outside the prefix", appBase+"/other"),
+		refuse("absolute URL of the origin", appBase),
+		refuse("absolute URL of the origin with slash", appBase+"/"),
+		refuse("absolute URL with query only", appBase+"?x=/app"),
+		refuse("absolute URL of a sibling", appBase+"/application"),
+		refuse("dot-dot out of the prefix", "/app/../other"),
+		refuse("encoded dot-dot out of the prefix", "/app/%2e%2e/other"),
+		refuse("double-encoded dot-dot out of the prefix", "/app/%252e%252e/other"),
+		refuse("encoded slash after the prefix", "/app%2F..%2Fother"),
+		refuse("encoded prefix", "/%61pp/me"),
+		refuse("encoded slash in the prefix", "/app%2fme"),
+		refuse("backslash after the prefix", `/app\..\other`),
+		refuse("scheme-relative under the prefix", "//app/me"),
+		refuse("absolute URL with dot-dot", appBase+"/app/../other"),
+		refuse("absolute URL with encoded dot-dot", appBase+"/app/%2e%2e/other"),
+		refuse("other scheme on the base host", "http://app.example.com/app/"),
+		refuse("foreign host", "https://evil.com/app/"),
+	})
 }
 
 // TestResolveLinear checks that the cost of Resolve grows linearly: a value
@@ -416,6 +503,17 @@ func BenchmarkResolveRefused(b *testing.B) {
 	for b.Loop() {
 		if _, ok := p.Resolve(in); ok {
 			b.Fatal("accepted")
+		}
+	}
+}
+
+func BenchmarkResolvePrefix(b *testing.B) {
+	p := mustNew(b, appBase+"/app", appAllowed...)
+	const in = "/app/dashboard/settings?tab=profile&page=2#billing"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := p.Resolve(in); !ok {
+			b.Fatal("refused")
 		}
 	}
 }
