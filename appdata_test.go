@@ -224,7 +224,7 @@ func TestRequireRole(t *testing.T) {
 	}{
 		{"admin, browser", alice, "/app/editor", http.StatusOK, "editor area", ""},
 		{"admin, API", alice, "/api/editor", http.StatusOK, "editor api", ""},
-		{"viewer, browser", bob, "/app/editor", http.StatusForbidden, "", "You do not have access to this page."},
+		{"viewer, browser", bob, "/app/editor", http.StatusForbidden, "", "<h1>You don&#39;t have access</h1>"},
 		{"viewer, API", bob, "/api/editor", http.StatusForbidden, `{"error":"forbidden"}`, ""},
 		{"signed out, API", anon, "/api/editor", http.StatusUnauthorized, `{"error":"unauthenticated"}`, ""},
 		{"signed out, browser", anon, "/app/editor", http.StatusFound, "", ""},

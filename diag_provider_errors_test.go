@@ -20,8 +20,8 @@ func TestDiag_AuthorizationErrorLogged(t *testing.T) {
 	cases := []struct {
 		name, errCode, desc, wantCode, wantText string
 	}{
-		{"invalid_scope", "invalid_scope", "scope groups is not allowed\r\nlevel=ERROR msg=forged", "provider_misconfigured", "This sign-in provider is misconfigured."},
-		{"unauthorized_client", "unauthorized_client", "", "provider_misconfigured", "This sign-in provider is misconfigured."},
+		{"invalid_scope", "invalid_scope", "scope groups is not allowed\r\nlevel=ERROR msg=forged", "provider_misconfigured", "This sign-in provider is misconfigured"},
+		{"unauthorized_client", "unauthorized_client", "", "provider_misconfigured", "This sign-in provider is misconfigured"},
 		{"invalid_request", "invalid_request", "missing prompt", "provider_error", "The identity provider could not sign you in."},
 		{"access_denied", "access_denied", "The user said no", "access_denied", "Sign-in was cancelled or refused."},
 	}
@@ -90,7 +90,7 @@ func TestDiag_WrongClientSecretIsMisconfigured(t *testing.T) {
 		!strings.Contains(errs[0].Error(), "invalid_client") {
 		t.Fatalf("logged %v, want ErrMisconfigured and ErrTokenExchange naming invalid_client", errs)
 	}
-	if page := b.get(r.location()); !strings.Contains(page.body, "The site&#39;s administrators need to fix it.") {
+	if page := b.get(r.location()); !strings.Contains(page.body, "The site&#39;s administrators need to fix it") {
 		t.Fatalf("sign-in page: %s", page.body)
 	}
 }
@@ -104,7 +104,7 @@ func TestDiag_DiscoveryIssuerMismatchIsMisconfigured(t *testing.T) {
 	a.op.SetBehavior(ginauthtest.Behavior{DiscoveryIssuer: a.op.Issuer() + "/"})
 	b := a.browserT(t)
 	r := b.get("/auth/signin/test")
-	if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "This sign-in provider is misconfigured.") {
+	if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "This sign-in provider is misconfigured") {
 		t.Fatalf("status %d, body %s", r.status, r.body)
 	}
 	if !strings.Contains(a.logs.String(), "provider is misconfigured") {

@@ -37,6 +37,10 @@ var (
 	ErrInvalidAuthPath = errors.New("ginauth: invalid auth path")
 	// ErrInvalidRedirectHost: an AllowedRedirectHosts entry is not a plain host.
 	ErrInvalidRedirectHost = errors.New("ginauth: invalid allowed redirect host")
+	// ErrInvalidPageText: Config.AppName or a Config.Texts entry is empty,
+	// too long, not UTF-8, holds a control character or an unknown
+	// placeholder, or Texts names an unknown message ID.
+	ErrInvalidPageText = errors.New("ginauth: invalid page text")
 	// ErrInvalidCookieName: Config.CookieName is not 1 to 32 letters,
 	// digits, '-' or '_' starting with a letter or digit.
 	ErrInvalidCookieName = errors.New("ginauth: invalid cookie name")

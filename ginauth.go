@@ -186,6 +186,14 @@ type Config struct {
 	// Logger receives warnings (failed sign-ins, store errors). It never
 	// receives tokens, codes or secrets. Default slog.Default().
 	Logger *slog.Logger
+	// AppName is the app's name, shown on every built-in page (at most
+	// MaxAppNameLen bytes). Default: BaseURL's host.
+	AppName string
+	// Texts replaces texts of the built-in pages by message ID, for
+	// another language or other words; IDs left out keep their English
+	// default. DefaultTexts lists every ID. An unknown ID, an empty or
+	// overlong text, or an unknown placeholder fails New.
+	Texts map[string]string
 	// RenderPage replaces the built-in HTML pages (sign-in, sign-out
 	// confirmation, error, forbidden, access denied: PageAccessDenied with
 	// Page.Reason).
@@ -212,6 +220,9 @@ type Auth struct {
 	cookies     *cookieNames
 	logoutSeal  *seal.Sealer
 	render      func(c *gin.Context, p Page)
+	appName     string    // Config.AppName, or BaseURL's host
+	texts       pageTexts // the pages' texts: defaults and Config.Texts
+	pageCSP     string    // the pages' Content-Security-Policy
 	now         func() time.Time
 	warn        *warnings
 	signInHook  SignInHook   // the allow-list and Config.SignInHook; nil: anyone
@@ -353,9 +364,8 @@ func (a *Auth) init(cfg Config) error {
 		logger = slog.Default()
 	}
 	a.warn = newWarnings(logger, a.now)
-	a.render = cfg.RenderPage
-	if a.render == nil {
-		a.render = renderBuiltinPage
+	if err := a.initPages(cfg, base.Host); err != nil {
+		return err
 	}
 	a.cookies = newCookieNames(cookieName, a.basePath, a.secure)
 

@@ -132,7 +132,11 @@ func (a *Auth) abort(c *gin.Context, mode Mode, status int, code string) {
 		c.AbortWithStatusJSON(status, gin.H{"error": code})
 		return
 	}
-	a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code})
+	kind := PageError
+	if code == "forbidden" {
+		kind = PageForbidden
+	}
+	a.page(c, Page{Kind: kind, Status: status, ErrorCode: code})
 	c.Abort()
 }
 

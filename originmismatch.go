@@ -73,9 +73,9 @@ func plainOrigin(s string) (*url.URL, bool) {
 	return u, true
 }
 
-// originMismatchMessage fills the origin_mismatch text with both origins.
-func originMismatchMessage(e *originMismatchError) string {
-	return strings.NewReplacer("{configured}", e.configured, "{opened}", e.opened).Replace(errorMessages["origin_mismatch"])
+// textVars are the placeholder values of the origin_mismatch texts.
+func (e *originMismatchError) textVars() []string {
+	return []string{"configured", e.configured, "opened", e.opened}
 }
 
 // logCrossOrigin logs a refused cross-origin request, rate-limited: the

@@ -23,6 +23,11 @@ func FuzzOriginMismatch(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	a := &Auth{origin: "http://127.0.0.1:8080"}
+	texts, err := newPageTexts(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	a.texts = texts
 	f.Fuzz(func(t *testing.T, origin, host string) {
 		e := a.originMismatch(origin, host)
 		if e == nil {
@@ -38,7 +43,7 @@ func FuzzOriginMismatch(f *testing.F) {
 		if err != nil || u.Scheme+"://"+u.Host != e.opened || (u.Scheme != "http" && u.Scheme != "https") {
 			t.Fatalf("shown origin %q is not a plain origin", e.opened)
 		}
-		if msg := originMismatchMessage(e); !strings.Contains(msg, e.opened) || !strings.Contains(msg, a.origin) {
+		if msg := a.texts.with("error.origin_mismatch.text", e.textVars()...); !strings.Contains(msg, e.opened) || !strings.Contains(msg, a.origin) {
 			t.Fatalf("message %q", msg)
 		}
 	})

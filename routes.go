@@ -105,11 +105,12 @@ func (a *Auth) handleSignOutPost(c *gin.Context) {
 		err = a.CheckCSRF(c, params.CSRFToken)
 	}
 	if err != nil {
-		status, code, message := http.StatusForbidden, "csrf", ""
+		status, code := http.StatusForbidden, "csrf"
+		var vars []string
 		var mismatch *originMismatchError
 		switch {
 		case errors.As(err, &mismatch):
-			code, message = "origin_mismatch", originMismatchMessage(mismatch)
+			code, vars = "origin_mismatch", mismatch.textVars()
 		case errors.Is(err, ErrStoreUnavailable):
 			status, code = http.StatusServiceUnavailable, "session_store_unavailable"
 		case errors.Is(err, errTooLarge):
@@ -121,7 +122,7 @@ func (a *Auth) handleSignOutPost(c *gin.Context) {
 			c.AbortWithStatusJSON(status, gin.H{"error": code})
 			return
 		}
-		a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code, Message: message})
+		a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code, textVars: vars})
 		return
 	}
 	target, err := a.signOut(c, SignOut{RevokeToken: params.RevokeToken, CallbackURL: params.CallbackURL})

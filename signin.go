@@ -75,11 +75,12 @@ func (a *Auth) beginSignIn(c *gin.Context, name, callbackURL string) (string, er
 
 // signInFailed answers a failed sign-in start.
 func (a *Auth) signInFailed(c *gin.Context, err error, asJSON bool) {
-	status, code, message := http.StatusServiceUnavailable, "provider_unavailable", ""
+	status, code := http.StatusServiceUnavailable, "provider_unavailable"
+	var vars []string
 	var mismatch *originMismatchError
 	switch {
 	case errors.As(err, &mismatch):
-		status, code, message = http.StatusForbidden, "origin_mismatch", originMismatchMessage(mismatch)
+		status, code, vars = http.StatusForbidden, "origin_mismatch", mismatch.textVars()
 	case errors.Is(err, ErrUnknownProvider):
 		status, code = http.StatusNotFound, "unknown_provider"
 	case errors.Is(err, providers.ErrMisconfigured):
@@ -101,7 +102,7 @@ func (a *Auth) signInFailed(c *gin.Context, err error, asJSON bool) {
 		c.AbortWithStatusJSON(status, gin.H{"error": code})
 		return
 	}
-	a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code, Message: message})
+	a.page(c, Page{Kind: PageError, Status: status, ErrorCode: code, textVars: vars})
 	c.Abort()
 }
 

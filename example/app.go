@@ -77,6 +77,7 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (*app, error) {
 		SessionIdleTimeout: cfg.SessionIdle,
 		Store:              st,
 		Logger:             log,
+		AppName:            appName,
 		RenderPage:         authPageRenderer(cfg.Dev, cfg.BasePath),
 		// Unset: anyone the provider signs in; see parseConfig.
 		AllowedEmailDomains: cfg.AllowedDomains,

@@ -259,8 +259,8 @@ func (b *browser) apiToken() (int, map[string]json.RawMessage, string) {
 func checkScripts(t *testing.T, b *browser, resp *http.Response, home string) {
 	t.Helper()
 	for _, want := range []string{
-		`<button type="button" id="js-signin" data-provider="dev" hidden>`,
-		`<p id="js-session" data-state="loading" hidden>`,
+		`<button class="btn" type="button" id="js-signin" data-provider="dev" hidden>`,
+		`<p id="js-session" class="status" data-state="loading" hidden>`,
 		`<script src="/auth/client.js?v=`,
 		`<script src="` + appScriptURL + `"></script>`,
 	} {
@@ -402,7 +402,7 @@ func TestEndToEnd(t *testing.T) {
 	// bob (staff only) signs in with the CSRF-protected button: no admin.
 	bob := newBrowser(t, base)
 	bob.signInWithButton("bob")
-	if resp, body := bob.get("/admin"); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Forbidden") {
+	if resp, body := bob.get("/admin"); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "You don&#39;t have access") {
 		t.Errorf("bob /admin = %d; want 403:\n%s", resp.StatusCode, body)
 	}
 	if code, m := bob.apiMe(); code != http.StatusOK || string(m["groups"]) != `["staff"]` {

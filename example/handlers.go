@@ -29,6 +29,7 @@ func (h *handlers) index(c *gin.Context) {
 	data := pageData{
 		Title:           "Home",
 		Dev:             h.dev,
+		Wide:            true,
 		Base:            h.base,
 		CSRFToken:       h.auth.CSRFToken(c),
 		CallbackURL:     h.base + "/",
@@ -50,7 +51,7 @@ func (h *handlers) index(c *gin.Context) {
 // me is browser-protected: signed-out visitors are sent to sign in first.
 func (h *handlers) me(c *gin.Context) {
 	u, _ := ginauth.UserFrom(c)
-	data := pageData{Title: "Me", Dev: h.dev, Base: h.base, User: &u}
+	data := pageData{Title: "Me", Dev: h.dev, Wide: true, Base: h.base, User: &u}
 	if s, ok := ginauth.SessionFrom(c); ok {
 		data.ExpiresAt = s.ExpiresAt().UTC().Format(time.RFC1123)
 	}
@@ -61,7 +62,7 @@ func (h *handlers) me(c *gin.Context) {
 // (ginauth.RequireClaim answers 403 otherwise).
 func (h *handlers) admin(c *gin.Context) {
 	u, _ := ginauth.UserFrom(c)
-	renderPage(c, http.StatusOK, "admin", pageData{Title: "Admin", Dev: h.dev, Base: h.base, User: &u})
+	renderPage(c, http.StatusOK, "admin", pageData{Title: "Admin", Dev: h.dev, Wide: true, Base: h.base, User: &u})
 }
 
 // meJSON is the body of GET /api/me.
