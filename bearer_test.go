@@ -320,3 +320,15 @@ func TestBearerOffByDefault(t *testing.T) {
 		t.Fatalf("%d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
 	}
 }
+
+// RFC 6750 §3: with AcceptBearer, a request with neither a session nor an
+// Authorization header is told that bearer tokens are accepted, without an
+// error code.
+func TestBearerChallengeWithoutCredentials(t *testing.T) {
+	a := bearerApp(t)
+	rec := serveBearer(a)
+	got := rec.Header().Values("WWW-Authenticate")
+	if rec.Code != http.StatusUnauthorized || len(got) != 2 || got[0] != challengeNone || got[1] != `Cookie realm="ginauth"` {
+		t.Fatalf("%d %q, want 401 with %q and the Cookie challenge", rec.Code, got, challengeNone)
+	}
+}

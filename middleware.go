@@ -62,6 +62,11 @@ func (a *Auth) RequireAuth(mode Mode, opts ...RequireOption) gin.HandlerFunc {
 			return
 		}
 		if l == nil {
+			if audience != "" {
+				// RFC 6750 §3: a request without credentials is told
+				// that bearer tokens are accepted, with no error code.
+				c.Writer.Header().Add("WWW-Authenticate", `Bearer realm="ginauth"`)
+			}
 			a.unauthenticated(c, mode)
 			return
 		}
@@ -76,7 +81,7 @@ func (a *Auth) RequireAuth(mode Mode, opts ...RequireOption) gin.HandlerFunc {
 // original path as callbackUrl in browser mode.
 func (a *Auth) unauthenticated(c *gin.Context, mode Mode) {
 	if mode == API {
-		c.Header("WWW-Authenticate", `Cookie realm="ginauth"`)
+		c.Writer.Header().Add("WWW-Authenticate", `Cookie realm="ginauth"`)
 		a.abort(c, mode, http.StatusUnauthorized, "unauthenticated")
 		return
 	}
