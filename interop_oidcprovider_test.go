@@ -4,7 +4,6 @@ package ginauth_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -135,11 +134,9 @@ func installOIDCProvider(t *testing.T) string {
 	}
 	const hint = "the oidc-provider interop test needs Node.js 20 or later with npm"
 	node := testenv.LookPath(t, "node", hint)
-	npm := testenv.LookPath(t, "npm", hint)
 	if out, err := exec.Command(node, "-e", "process.exit(Number(process.versions.node.split('.')[0]) >= 20 ? 0 : 1)").CombinedOutput(); err != nil {
 		testenv.SkipOrFail(t, fmt.Sprintf("oidc-provider interop: Node.js 20 or later is needed (%s is older): %v %s", node, err, out))
 	}
-
 	src := filepath.Join("testdata", "oidc-provider")
 	pkgJSON, err := os.ReadFile(filepath.Join(src, "package.json"))
 	if err != nil {
@@ -150,63 +147,10 @@ func installOIDCProvider(t *testing.T) string {
 		t.Fatalf("%v (generate it with npm install --package-lock-only in %s)", err, src)
 	}
 	version := panvaPinnedVersion(t, pkgJSON, lock)
-
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	parent := filepath.Join(cache, "ginauth-test")
-	sum := sha256.Sum256(lock)
-	dir := filepath.Join(parent, "oidc-provider-"+version+"-"+hex.EncodeToString(sum[:6]))
-	if panvaInstalledVersion(dir) == version {
-		panvaInstall.dir = dir
-		return dir
-	}
-
-	// Install into a fresh directory and rename it into place, so that a
-	// half-done install (or a concurrent one) is never used.
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tmp, err := os.MkdirTemp(parent, "oidc-provider-"+version+".tmp-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	for name, data := range map[string][]byte{"package.json": pkgJSON, "package-lock.json": lock} {
-		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("installing oidc-provider %s into %s (npm ci)", version, dir)
-	ctx, cancel := context.WithTimeout(context.Background(), panvaInstallLimit)
-	defer cancel()
-	// npm ci installs exactly the lock file's packages, checked against its
-	// integrity hashes, and fails if package.json and the lock disagree.
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--omit=dev",
-		"--ignore-scripts", "--loglevel=error", "--prefer-offline",
-		"--cache", filepath.Join(parent, "npm-cache"))
-	cmd.Dir = tmp
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		testenv.SkipOrFail(t, fmt.Sprintf("oidc-provider interop: npm ci of oidc-provider %s failed (no registry access, and not in npm's cache?): %v\n%s", version, err, panvaTail(out, 2000)))
-	}
-	if got := panvaInstalledVersion(tmp); got != version {
-		t.Fatalf("npm ci installed oidc-provider %q, want %s", got, version)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if panvaInstalledVersion(dir) != version { // not a concurrent install that won
-			_ = os.RemoveAll(dir)
-			if err := os.Rename(tmp, dir); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	panvaInstall.dir = dir
-	return dir
+	panvaInstall.dir = testenv.NPMInstall(t, src, "oidc-provider-"+version, panvaInstallLimit, func(dir string) bool {
+		return panvaInstalledVersion(dir) == version
+	})
+	return panvaInstall.dir
 }
 
 // panvaPinnedVersion returns the oidc-provider version that package.json

@@ -14,16 +14,12 @@ package a11ytest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -240,61 +236,14 @@ func installAxe(t *testing.T) string {
 	if axeInstall.src != "" {
 		return axeInstall.src
 	}
-	src := filepath.Join(moduleRoot(t), "testdata", "axe")
-	pkgJSON, err := os.ReadFile(filepath.Join(src, "package.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lock, err := os.ReadFile(filepath.Join(src, "package-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	parent := filepath.Join(cache, "ginauth-test")
-	sum := sha256.Sum256(append(pkgJSON, lock...))
-	dir := filepath.Join(parent, "axe-"+hex.EncodeToString(sum[:6]))
 	script := filepath.Join("node_modules", "axe-core", "axe.min.js")
-	if js, err := os.ReadFile(filepath.Join(dir, script)); err == nil {
-		axeInstall.src = string(js)
-		return axeInstall.src
-	}
-	npm := testenv.LookPath(t, "npm", "the page accessibility test installs axe-core with npm")
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tmp, err := os.MkdirTemp(parent, "axe.tmp-")
+	dir := testenv.NPMInstall(t, filepath.Join(moduleRoot(t), "testdata", "axe"), "axe", installLimit, func(dir string) bool {
+		_, err := os.Stat(filepath.Join(dir, script))
+		return err == nil
+	})
+	js, err := os.ReadFile(filepath.Join(dir, script))
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	for name, data := range map[string][]byte{"package.json": pkgJSON, "package-lock.json": lock} {
-		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), installLimit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--omit=dev",
-		"--ignore-scripts", "--loglevel=error", "--prefer-offline",
-		"--cache", filepath.Join(parent, "npm-cache"))
-	cmd.Dir = tmp
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-	if out, err := cmd.CombinedOutput(); err != nil {
-		testenv.SkipOrFail(t, fmt.Sprintf("npm ci of testdata/axe failed (no registry access, and not in npm's cache?): %v\n%s", err, out))
-	}
-	js, err := os.ReadFile(filepath.Join(tmp, script))
-	if err != nil {
-		t.Fatalf("npm ci did not install axe-core: %v", err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(filepath.Join(dir, script)); statErr != nil { // not a concurrent install that won
-			t.Fatal(err)
-		}
 	}
 	axeInstall.src = string(js)
 	return axeInstall.src
