@@ -8,11 +8,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
@@ -68,47 +65,7 @@ func TestRedisClusterRefreshSingleFlight(t *testing.T) {
 	a := newTestApp(t, withOP(func(o *ginauthtest.Options) { o.TokenTTL = 5 * time.Minute }),
 		withConfig(func(cfg *ginauth.Config) { cfg.Store = clusterStore(t, c, prefix, cfg.Now) }))
 	b2 := a.clusterTwin(clusterStore(t, c, prefix, a.clock.Now))
-	for _, app := range []*testApp{a, b2} {
-		auth := app.auth
-		app.router.GET("/api/token", auth.RequireAuth(ginauth.API), func(c *gin.Context) {
-			tok, err := auth.AccessToken(c)
-			if err != nil {
-				c.JSON(http.StatusServiceUnavailable, gin.H{"error": err.Error()})
-				return
-			}
-			c.String(http.StatusOK, tok)
-		})
-	}
-	br := a.browser()
-	br.mustSignIn()
-	cookie := sessionCookieName + "=" + br.cookie(sessionCookieName)
-	first := a.anonGet(t, "/api/token", cookie)
-	if first.status != http.StatusOK {
-		t.Fatalf("/api/token: %d %s", first.status, first.body)
-	}
-	a.clock.Advance(5 * time.Minute)
-	before := a.op.Counts().Token
-	const n = 50
-	got := make([]result, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			app := a
-			if i%2 == 1 {
-				app = b2
-			}
-			got[i] = app.anonGet(t, "/api/token", cookie)
-		})
-	}
-	wg.Wait()
-	if calls := a.op.Counts().Token - before; calls != 1 {
-		t.Fatalf("%d refresh calls at the provider, want exactly 1", calls)
-	}
-	for i, r := range got {
-		if r.status != http.StatusOK || r.body != got[0].body || r.body == first.body {
-			t.Fatalf("request %d: %d, another token than request 0 or the expired one", i, r.status)
-		}
-	}
+	cookie := refreshOnceAcross(t, a, b2)
 	if r := b2.anonGet(t, "/api/me", cookie); r.status != http.StatusOK {
 		t.Fatalf("/api/me on B: %d", r.status)
 	}

@@ -639,7 +639,17 @@ func TestRedisRF1_RefreshSingleFlightAcrossInstances(t *testing.T) {
 	a, p := newRedisApp(t, nil, withOP(func(o *ginauthtest.Options) { o.TokenTTL = 5 * time.Minute }),
 		withConfig(func(c *ginauth.Config) { c.Store = slowSaves{c.Store.(*store.Redis)} }))
 	b2, _ := a.twin(p)
-	for _, app := range []*testApp{a, b2} {
+	refreshOnceAcross(t, a, b2)
+}
+
+// refreshOnceAcross signs a user in on a, lets the access token expire and
+// sends 50 concurrent /api/token requests of that session, spread over a
+// and b (two instances on one store): exactly one refresh call must reach
+// the provider, and every request must get the same new token. It returns
+// the session's Cookie header.
+func refreshOnceAcross(t *testing.T, a, b *testApp) string {
+	t.Helper()
+	for _, app := range []*testApp{a, b} {
 		auth := app.auth
 		app.router.GET("/api/token", auth.RequireAuth(ginauth.API), func(c *gin.Context) {
 			tok, err := auth.AccessToken(c)
@@ -664,15 +674,13 @@ func TestRedisRF1_RefreshSingleFlightAcrossInstances(t *testing.T) {
 	got := make([]result, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			app := a
 			if i%2 == 1 {
-				app = b2
+				app = b
 			}
 			got[i] = app.anonGet(t, "/api/token", cookie)
-		}()
+		})
 	}
 	wg.Wait()
 	if calls := a.op.Counts().Token - before; calls != 1 {
@@ -686,6 +694,7 @@ func TestRedisRF1_RefreshSingleFlightAcrossInstances(t *testing.T) {
 			t.Fatalf("request %d got another token than request 0, or the expired one", i)
 		}
 	}
+	return cookie
 }
 
 // slowSaves is a Redis store whose Save takes 200 ms longer.
