@@ -416,3 +416,39 @@ func TestRedisNearCacheDown(t *testing.T) {
 		t.Errorf("a cached session loaded for %v with Redis down; bound %v", took, nearTTL)
 	}
 }
+
+// BenchmarkRedisLoad is Load of a live session, without and with the near
+// cache, on one redis-server in the same run; roundtrips/op counts the
+// HGETs Redis ran per Load.
+//
+//	go test -run='^$' -bench=BenchmarkRedisLoad -count=5 ./store
+func BenchmarkRedisLoad(b *testing.B) {
+	srv := redistest.Start(b)
+	admin := srv.Client()
+	for _, c := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"redis", 0}, {"redis-nearcache", nearTTL}} {
+		b.Run(c.name, func(b *testing.B) {
+			s, err := store.NewRedis(redis.NewClient(srv.Options()), store.RedisOptions{KeyPrefix: newPrefix(), NearCacheTTL: c.ttl})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			tok, err := s.Save(ctx, nil, store.Record{Data: bytes.Repeat([]byte("x"), 600), Expiry: time.Now().Add(time.Hour),
+				Provider: "test", Subject: "alice"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			before := serverCalls(b, admin, "hget")
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok, err := s.Load(ctx, tok); !ok || err != nil {
+					b.Fatalf("Load = %v, %v", ok, err)
+				}
+			}
+			b.ReportMetric(float64(serverCalls(b, admin, "hget")-before)/float64(b.N), "roundtrips/op")
+		})
+	}
+}
