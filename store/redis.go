@@ -56,12 +56,13 @@ type RedisOptions struct {
 	// within NearCacheTTL; the instance that deletes or writes a session
 	// reads its own write at once. Only session loads are cached: writes,
 	// index calls and locks always go to Redis. It needs a *redis.Client
-	// (standalone, database 0; go-redis caches no Cluster client), and at
-	// most one minute. A few seconds is a good value. Zero: no near cache.
-	// See docs/stores.md.
+	// on database 0, or a *redis.ClusterClient (the store then opens a
+	// caching client per master), and at most one minute. A few seconds is
+	// a good value. Zero: no near cache. See docs/stores.md.
 	NearCacheTTL time.Duration
-	// NearCacheSize is the most sessions the near cache holds (the least
-	// recently used go first). Zero: 10 000 (DefaultNearCacheSize).
+	// NearCacheSize is the most sessions the near cache holds (per master
+	// on Redis Cluster; the least recently used go first). Zero: 10 000
+	// (DefaultNearCacheSize).
 	NearCacheSize int
 }
 
@@ -210,7 +211,7 @@ func checkClient(client redis.UniversalClient) error {
 func (s *Redis) Close() error {
 	err := s.client.Close()
 	if s.near != nil {
-		err = errors.Join(err, s.near.client.Close())
+		err = errors.Join(err, s.near.close())
 	}
 	return err
 }
@@ -291,11 +292,13 @@ func (s *Redis) Load(ctx context.Context, token []byte) ([]byte, bool, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	key := s.prefix + "{" + string(token[:tagLen]) + "}:s:" + string(token[tagLen:]) // sessionKey, in one allocation
-	c := s.client
+	var v []byte
+	var err error
 	if s.near != nil {
-		c = s.near.reader(token, s.client)
+		v, err = s.near.hget(ctx, token, key, "d")
+	} else {
+		v, err = s.client.HGet(ctx, key, "d").Bytes()
 	}
-	v, err := c.HGet(ctx, key, "d").Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}

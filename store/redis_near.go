@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -31,7 +32,9 @@ const maxNearCacheTTL = time.Minute
 // read Redis directly for ttl: an instance always reads its own writes,
 // without waiting for the invalidation of its own cache.
 type nearCache struct {
-	client *redis.Client
+	client *redis.Client         // the caching client (standalone)
+	nodes  *nearNodes            // or, on Redis Cluster, one per master
+	base   redis.UniversalClient // the store's client
 	ttl    time.Duration
 	limit  int // most tokens in fresh
 
@@ -56,31 +59,146 @@ func newNearCache(client redis.UniversalClient, ttl time.Duration, size int) (*n
 		return nil, errors.New("ginauth: NewRedis: NearCacheTTL above one minute; it bounds how long a " +
 			"deleted session may still load where an invalidation was lost")
 	}
-	c, ok := client.(*redis.Client)
-	if !ok {
-		return nil, errors.New("ginauth: NewRedis: NearCacheTTL needs a *redis.Client (a standalone server): " +
-			"go-redis's client-side caching does not support Redis Cluster")
-	}
-	o := *c.Options()
-	switch {
-	case o.DB != 0:
-		return nil, errors.New("ginauth: NewRedis: NearCacheTTL needs database 0 (go-redis caches no other)")
-	case o.CredentialsProvider != nil || o.CredentialsProviderContext != nil || o.StreamingCredentialsProvider != nil:
-		return nil, errors.New("ginauth: NewRedis: NearCacheTTL does not work with a credentials provider " +
-			"(go-redis turns its cache off); use fixed Username and Password")
-	}
 	if size == 0 {
 		size = DefaultNearCacheSize
 	}
+	n := &nearCache{base: client, ttl: ttl, limit: size, fresh: make(map[string]int64)}
+	switch c := client.(type) {
+	case *redis.Client:
+		o := c.Options()
+		if err := checkCachable(o.DB, o.CredentialsProvider != nil || o.CredentialsProviderContext != nil ||
+			o.StreamingCredentialsProvider != nil); err != nil {
+			return nil, err
+		}
+		n.client = redis.NewClient(cachingOptions(o, ttl, size))
+	case *redis.ClusterClient:
+		o := c.Options()
+		if err := checkCachable(0, o.CredentialsProvider != nil || o.CredentialsProviderContext != nil ||
+			o.StreamingCredentialsProvider != nil); err != nil {
+			return nil, err
+		}
+		n.nodes = &nearNodes{cluster: c, ttl: ttl, size: size, clients: make(map[string]*redis.Client)}
+	default:
+		return nil, errors.New("ginauth: NewRedis: NearCacheTTL needs a *redis.Client or *redis.ClusterClient")
+	}
+	return n, nil
+}
+
+// checkCachable refuses what turns go-redis's client-side caching off.
+func checkCachable(db int, credentialsProvider bool) error {
+	switch {
+	case db != 0:
+		return errors.New("ginauth: NewRedis: NearCacheTTL needs database 0 (go-redis caches no other)")
+	case credentialsProvider:
+		return errors.New("ginauth: NewRedis: NearCacheTTL does not work with a credentials provider " +
+			"(go-redis turns its cache off); use fixed Username and Password")
+	}
+	return nil
+}
+
+// cachingOptions returns a copy of a client's options with go-redis's
+// client-side caching on.
+func cachingOptions(base *redis.Options, ttl time.Duration, size int) *redis.Options {
+	o := *base
 	o.Protocol = 3
-	// go-redis stores the store client's push processor in its options;
-	// the caching client needs its own, with its invalidation handler.
+	// go-redis stores a client's push processor in its options; the
+	// caching client needs its own, with its invalidation handler.
 	o.PushNotificationProcessor = nil
 	o.ClientSideCache = nil
 	o.ClientSideCacheConfig = &redis.ClientSideCacheConfig{MaxEntries: size, MaxStaleness: ttl}
 	o.ClientSideCacheRefreshOnInvalidate = false // a deleted session must miss, not be fetched again
 	o.ClientSideCacheInvalidationBatchWindow = 0 // apply invalidations as they arrive
-	return &nearCache{client: redis.NewClient(&o), ttl: ttl, limit: size, fresh: make(map[string]int64)}, nil
+	return &o
+}
+
+// nearNodes is the near cache on Redis Cluster: go-redis caches no
+// cluster client, so it keeps one caching client per master, built from
+// that node's options, and reads a session through the client of the
+// master that serves its slot now. A master that fails closes its
+// connections, which drops what they fetched; after a failover or a slot
+// migration the session is read from its new master (a migrated key is
+// deleted on the old one, which invalidates it there).
+type nearNodes struct {
+	cluster *redis.ClusterClient
+	ttl     time.Duration
+	size    int
+
+	mu      sync.Mutex
+	clients map[string]*redis.Client // by master address
+	closed  bool
+}
+
+// forKey returns the caching client of the master serving key, or nil
+// when the slot map is not known.
+func (n *nearNodes) forKey(ctx context.Context, key string) *redis.Client {
+	master, err := n.cluster.MasterForKey(ctx, key)
+	if err != nil {
+		return nil
+	}
+	o := master.Options()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil
+	}
+	c, ok := n.clients[o.Addr]
+	if !ok {
+		c = redis.NewClient(cachingOptions(o, n.ttl, n.size))
+		n.clients[o.Addr] = c
+	}
+	return c
+}
+
+// each calls f for every caching client.
+func (n *nearNodes) each(f func(*redis.Client)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, c := range n.clients {
+		f(c)
+	}
+}
+
+// close closes every caching client.
+func (n *nearNodes) close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.closed = true
+	var errs []error
+	for _, c := range n.clients {
+		errs = append(errs, c.Close())
+	}
+	clear(n.clients)
+	return errors.Join(errs...)
+}
+
+// hget reads field of key, through the near cache unless this instance
+// wrote the session of token in the last ttl.
+func (n *nearCache) hget(ctx context.Context, token []byte, key, field string) ([]byte, error) {
+	if !n.cached(token) {
+		return n.base.HGet(ctx, key, field).Bytes()
+	}
+	if n.nodes == nil {
+		return n.client.HGet(ctx, key, field).Bytes()
+	}
+	c := n.nodes.forKey(ctx, key)
+	if c == nil {
+		return n.base.HGet(ctx, key, field).Bytes()
+	}
+	v, err := c.HGet(ctx, key, field).Bytes()
+	if err != nil && (redis.HasErrorPrefix(err, "MOVED") || redis.HasErrorPrefix(err, "ASK") ||
+		redis.HasErrorPrefix(err, "TRYAGAIN")) {
+		// The slot is moving or moved: the cluster client follows it.
+		return n.base.HGet(ctx, key, field).Bytes()
+	}
+	return v, err
+}
+
+// close closes the caching clients.
+func (n *nearCache) close() error {
+	if n.nodes != nil {
+		return n.nodes.close()
+	}
+	return n.client.Close()
 }
 
 // checkUncached refuses a store client with client-side caching on: it
@@ -98,23 +216,20 @@ func checkUncached(client redis.UniversalClient) error {
 	return nil
 }
 
-// reader returns the client a Load of token reads with: the caching one,
-// unless this instance wrote the session in the last ttl.
-func (n *nearCache) reader(token []byte, fallback redis.UniversalClient) redis.UniversalClient {
+// cached reports whether a Load of token may be served from the cache:
+// not when this instance wrote the session in the last ttl.
+func (n *nearCache) cached(token []byte) bool {
 	if n.n.Load() == 0 && n.all.Load() == 0 {
-		return n.client
+		return true
 	}
 	now := time.Now().UnixNano()
 	if now < n.all.Load() {
-		return fallback
+		return false
 	}
 	n.mu.RLock()
 	until, ok := n.fresh[string(token)]
 	n.mu.RUnlock()
-	if ok && now < until {
-		return fallback
-	}
-	return n.client
+	return !ok || now >= until
 }
 
 // wrote records that this instance just wrote or deleted the session of
@@ -161,8 +276,17 @@ func (s *Redis) NearCacheStats() NearCacheStats {
 	if s.near == nil {
 		return NearCacheStats{}
 	}
-	st := s.near.client.CSCStats()
-	return NearCacheStats{Hits: st.Hits, Misses: st.Misses, Entries: st.Entries}
+	var out NearCacheStats
+	add := func(c *redis.Client) {
+		st := c.CSCStats()
+		out.Hits, out.Misses, out.Entries = out.Hits+st.Hits, out.Misses+st.Misses, out.Entries+st.Entries
+	}
+	if s.near.nodes != nil {
+		s.near.nodes.each(add)
+	} else {
+		add(s.near.client)
+	}
+	return out
 }
 
 // nearWrote tells the near cache, if any, that this instance wrote or

@@ -94,7 +94,14 @@ func TestRedisNearCacheOptions(t *testing.T) {
 			store.RedisOptions{NearCacheTTL: time.Second, NearCacheSize: -1}, "negative NearCacheSize"},
 		{"cluster", func() redis.UniversalClient {
 			return redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true})
-		}, store.RedisOptions{NearCacheTTL: time.Second}, "Redis Cluster"},
+		}, store.RedisOptions{NearCacheTTL: time.Second}, ""},
+		{"ring", func() redis.UniversalClient {
+			return redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true})
+		}, store.RedisOptions{NearCacheTTL: time.Second}, "needs a *redis.Client or *redis.ClusterClient"},
+		{"cluster with a credentials provider", func() redis.UniversalClient {
+			return redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true,
+				CredentialsProvider: func() (string, string) { return "u", "p" }})
+		}, store.RedisOptions{NearCacheTTL: time.Second}, "credentials provider"},
 		{"database 1", func() redis.UniversalClient {
 			o := *ok
 			o.DB = 1
