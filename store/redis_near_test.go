@@ -203,7 +203,21 @@ func waitFor(t testing.TB, limit time.Duration, cond func() bool) time.Duration 
 // never loads its cached copy from before, not even for a moment.
 func TestRedisNearCacheOwnWrites(t *testing.T) {
 	srv := redistest.Start(t)
-	s := newNear(t, srv, newPrefix(), nil)
+	t.Run("default size", func(t *testing.T) { testNearOwnWrites(t, newNear(t, srv, newPrefix(), nil)) })
+	t.Run("size 2", func(t *testing.T) {
+		// More sessions written at once than the cache tracks one by one:
+		// every load reads Redis for a while.
+		s, err := store.NewRedis(redis.NewClient(srv.Options()),
+			store.RedisOptions{KeyPrefix: newPrefix(), NearCacheTTL: nearTTL, NearCacheSize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		testNearOwnWrites(t, s)
+	})
+}
+
+func testNearOwnWrites(t *testing.T, s *store.Redis) {
 	ctx := context.Background()
 	for i := range 50 {
 		rec := store.Record{Data: []byte("v1"), Expiry: time.Now().Add(time.Hour), Provider: "test", Subject: "u" + strconv.Itoa(i)}
@@ -243,6 +257,37 @@ func TestRedisNearCacheOwnWrites(t *testing.T) {
 	}
 	if _, ok, _ := s.Load(ctx, tok); ok {
 		t.Fatal("Load right after DeleteUser found the session")
+	}
+}
+
+// TestRedisNearCacheTouchConflict: B has a session cached when A writes it
+// (a last-seen update); B's own conditional update over its stale copy is
+// refused with ErrConflict, never applied, and B's next Load reads A's write
+// at once.
+func TestRedisNearCacheTouchConflict(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := newPrefix()
+	a, b := newNear(t, srv, prefix, nil), newNear(t, srv, prefix, nil)
+	ctx := context.Background()
+	for i := range 20 {
+		rec := store.Record{Data: []byte("seen 0"), Expiry: time.Now().Add(time.Hour), Provider: "test", Subject: "u" + strconv.Itoa(i)}
+		tok, err := a.Save(ctx, nil, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Load(ctx, tok)
+		stale, _, _ := b.Load(ctx, tok) // cached on B
+		rec.Data, rec.IfMatch = []byte("seen by A"), []byte("seen 0")
+		if _, err := a.Save(ctx, tok, rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Data, rec.IfMatch = []byte("seen by B"), stale
+		if _, err := b.Save(ctx, tok, rec); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("B's update over its stale copy: err = %v; want ErrConflict", err)
+		}
+		if d, ok, err := b.Load(ctx, tok); string(d) != "seen by A" || !ok || err != nil {
+			t.Fatalf("B's Load after the conflict = %q, %v, %v; want A's write", d, ok, err)
+		}
 	}
 }
 
