@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -502,5 +505,135 @@ func BenchmarkRedisLoad(b *testing.B) {
 			}
 			b.ReportMetric(float64(serverCalls(b, admin, "hget")-before)/float64(b.N), "roundtrips/op")
 		})
+	}
+}
+
+// freezeProxy forwards TCP connections to a Redis server until frozen;
+// frozen, it keeps the connections open and drops every byte both ways,
+// as a network that silently loses packets would.
+type freezeProxy struct {
+	ln     net.Listener
+	target string
+	frozen atomic.Bool
+	mu     sync.Mutex
+	conns  []net.Conn
+	wg     sync.WaitGroup
+}
+
+func startFreezeProxy(t *testing.T, target string) *freezeProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &freezeProxy{ln: ln, target: target}
+	p.wg.Add(1)
+	go p.accept()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *freezeProxy) accept() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, s)
+		p.mu.Unlock()
+		p.wg.Add(2)
+		go p.pipe(c, s)
+		go p.pipe(s, c)
+	}
+}
+
+func (p *freezeProxy) pipe(from, to net.Conn) {
+	defer p.wg.Done()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 && !p.frozen.Load() {
+			if _, err := to.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *freezeProxy) close() {
+	p.ln.Close()
+	p.mu.Lock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// TestRedisNearCacheLostInvalidation: the network between B's cache and
+// Redis silently drops everything (connections stay open, so go-redis sees
+// nothing closed); a session deleted meanwhile must stop loading on B at
+// most NearCacheTTL after B read it, the hard bound, and B then fails
+// closed.
+func TestRedisNearCacheLostInvalidation(t *testing.T) {
+	srv := redistest.Start(t)
+	admin := srv.Client()
+	proxy := startFreezeProxy(t, srv.Addr())
+	const ttl = time.Second
+	o := srv.Options()
+	o.Dialer = func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", proxy.ln.Addr().String())
+	}
+	o.ReadTimeout, o.WriteTimeout = 200*time.Millisecond, 200*time.Millisecond
+	prefix := newPrefix()
+	b, err := store.NewRedis(redis.NewClient(o), store.RedisOptions{KeyPrefix: prefix, NearCacheTTL: ttl,
+		Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	tok, err := b.Save(ctx, nil, store.Record{Data: []byte("x"), Expiry: time.Now().Add(time.Hour), Provider: "test", Subject: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := b.Load(ctx, tok); !ok || err != nil { // the miss: read from Redis, cached
+		t.Fatalf("Load = %v, %v", ok, err)
+	}
+	fetched := time.Now() // no earlier than when the cache took the reply
+	proxy.frozen.Store(true)
+	key := prefix + "{" + string(tok[:16]) + "}:s:" + string(tok[16:])
+	if err := admin.Del(ctx, key).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var lastFound time.Time
+	stale := 0
+	for time.Since(fetched) < ttl+500*time.Millisecond {
+		if _, ok, _ := b.Load(ctx, tok); ok {
+			lastFound, stale = time.Now(), stale+1
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if stale == 0 {
+		t.Fatal("the deleted session never loaded on B: the invalidation was not lost, so this tests nothing")
+	}
+	t.Logf("invalidation lost: B loaded the deleted session %d times, the last %v after reading it (bound %v)",
+		stale, lastFound.Sub(fetched), ttl)
+	if lastFound.Sub(fetched) > ttl {
+		t.Errorf("B loaded the deleted session %v after reading it from Redis; bound %v", lastFound.Sub(fetched), ttl)
+	}
+	if _, _, err := b.Load(ctx, tok); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Load past the bound with the network dropping everything: err = %v; want ErrUnavailable", err)
 	}
 }
