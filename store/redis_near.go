@@ -111,66 +111,6 @@ func cachingOptions(base *redis.Options, ttl time.Duration, size int) *redis.Opt
 	return &o
 }
 
-// nearNodes is the near cache on Redis Cluster: go-redis caches no
-// cluster client, so it keeps one caching client per master, built from
-// that node's options, and reads a session through the client of the
-// master that serves its slot now. A master that fails closes its
-// connections, which drops what they fetched; after a failover or a slot
-// migration the session is read from its new master (a migrated key is
-// deleted on the old one, which invalidates it there).
-type nearNodes struct {
-	cluster *redis.ClusterClient
-	ttl     time.Duration
-	size    int
-
-	mu      sync.Mutex
-	clients map[string]*redis.Client // by master address
-	closed  bool
-}
-
-// forKey returns the caching client of the master serving key, or nil
-// when the slot map is not known.
-func (n *nearNodes) forKey(ctx context.Context, key string) *redis.Client {
-	master, err := n.cluster.MasterForKey(ctx, key)
-	if err != nil {
-		return nil
-	}
-	o := master.Options()
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return nil
-	}
-	c, ok := n.clients[o.Addr]
-	if !ok {
-		c = redis.NewClient(cachingOptions(o, n.ttl, n.size))
-		n.clients[o.Addr] = c
-	}
-	return c
-}
-
-// each calls f for every caching client.
-func (n *nearNodes) each(f func(*redis.Client)) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, c := range n.clients {
-		f(c)
-	}
-}
-
-// close closes every caching client.
-func (n *nearNodes) close() error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.closed = true
-	var errs []error
-	for _, c := range n.clients {
-		errs = append(errs, c.Close())
-	}
-	clear(n.clients)
-	return errors.Join(errs...)
-}
-
 // hget reads field of key, through the near cache unless this instance
 // wrote the session of token in the last ttl.
 func (n *nearCache) hget(ctx context.Context, token []byte, key, field string) ([]byte, error) {
@@ -216,54 +156,6 @@ func checkUncached(client redis.UniversalClient) error {
 	return nil
 }
 
-// cached reports whether a Load of token may be served from the cache:
-// not when this instance wrote the session in the last ttl.
-func (n *nearCache) cached(token []byte) bool {
-	if n.n.Load() == 0 && n.all.Load() == 0 {
-		return true
-	}
-	now := time.Now().UnixNano()
-	if now < n.all.Load() {
-		return false
-	}
-	n.mu.RLock()
-	until, ok := n.fresh[string(token)]
-	n.mu.RUnlock()
-	return !ok || now >= until
-}
-
-// wrote records that this instance just wrote or deleted the session of
-// token (or will hold its lock for up to hold): its loads read Redis for
-// the next hold plus ttl.
-func (n *nearCache) wrote(token string, hold time.Duration) {
-	now := time.Now().UnixNano()
-	until := now + int64(hold+n.ttl)
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if len(n.fresh) >= n.limit {
-		for k, u := range n.fresh {
-			if u <= now {
-				delete(n.fresh, k)
-			}
-		}
-	}
-	if len(n.fresh) >= n.limit {
-		// Too many writes at once to track one by one: every load reads
-		// Redis until the last of them is past.
-		for _, u := range n.fresh {
-			until = max(until, u)
-		}
-		n.all.Store(max(n.all.Load(), until))
-		clear(n.fresh)
-		n.n.Store(0)
-		return
-	}
-	if u, ok := n.fresh[token]; !ok || u < until {
-		n.fresh[token] = until
-	}
-	n.n.Store(int64(len(n.fresh)))
-}
-
 // NearCacheStats reports the near cache's activity (zero without
 // RedisOptions.NearCacheTTL).
 type NearCacheStats struct {
@@ -287,15 +179,4 @@ func (s *Redis) NearCacheStats() NearCacheStats {
 		add(s.near.client)
 	}
 	return out
-}
-
-// nearWrote tells the near cache, if any, that this instance wrote or
-// deleted the sessions of tokens.
-func (s *Redis) nearWrote(hold time.Duration, tokens ...string) {
-	if s.near == nil {
-		return
-	}
-	for _, t := range tokens {
-		s.near.wrote(t, hold)
-	}
 }
