@@ -44,6 +44,26 @@ type RedisOptions struct {
 	// never more than the replicas a master has. It needs a *redis.Client
 	// (Sentinel included) or *redis.ClusterClient. Zero: no waiting.
 	WaitReplicas int
+	// NearCacheTTL, when positive, turns on the near cache: Load serves a
+	// session from this process's memory, with no round trip, for as long
+	// as Redis does not report it changed, and at most NearCacheTTL after
+	// it was read from Redis. The store opens a second connection pool for
+	// it, with RESP3 client-side caching (CLIENT TRACKING): Redis tells it
+	// of every write, delete or expiry of a session it holds, and an entry
+	// read over a connection that closes is dropped with it. A session
+	// deleted on any instance stops loading everywhere within the delivery
+	// of that message (about a millisecond on a LAN), and in any case
+	// within NearCacheTTL; the instance that deletes or writes a session
+	// reads its own write at once. Only session loads are cached: writes,
+	// index calls and locks always go to Redis. It needs a *redis.Client
+	// on database 0, or a *redis.ClusterClient (the store then opens a
+	// caching client per master), and at most one minute. A few seconds is
+	// a good value. Zero: no near cache. See docs/stores.md.
+	NearCacheTTL time.Duration
+	// NearCacheSize is the most sessions the near cache holds (per master
+	// on Redis Cluster; the least recently used go first). Zero: 10 000
+	// (DefaultNearCacheSize).
+	NearCacheSize int
 }
 
 // DefaultMaxSessionsPerUser is the default of RedisOptions and
@@ -91,6 +111,7 @@ type Redis struct {
 	perUser int
 
 	waitReplicas int
+	near         *nearCache // nil without NearCacheTTL
 }
 
 // NewRedis returns a store on client, which may be a *redis.Client, a
@@ -131,8 +152,15 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 	if err := checkWaitReplicas(client, opts.WaitReplicas); err != nil {
 		return nil, err
 	}
+	if err := checkUncached(client); err != nil {
+		return nil, err
+	}
+	near, err := newNearCache(client, opts.NearCacheTTL, opts.NearCacheSize)
+	if err != nil {
+		return nil, err
+	}
 	return &Redis{client: client, prefix: opts.KeyPrefix, timeout: opts.Timeout, now: opts.Now,
-		perUser: opts.MaxSessionsPerUser, waitReplicas: opts.WaitReplicas}, nil
+		perUser: opts.MaxSessionsPerUser, waitReplicas: opts.WaitReplicas, near: near}, nil
 }
 
 // NewRedisURL is NewRedis with a client built from a redis:// or rediss://
@@ -179,8 +207,14 @@ func checkClient(client redis.UniversalClient) error {
 	return nil
 }
 
-// Close closes the underlying client.
-func (s *Redis) Close() error { return s.client.Close() }
+// Close closes the underlying client, and the near cache's.
+func (s *Redis) Close() error {
+	err := s.client.Close()
+	if s.near != nil {
+		err = errors.Join(err, s.near.close())
+	}
+	return err
+}
 
 // Ping checks that Redis answers (a PING, bounded by Timeout), for start-up
 // and health checks. Its error wraps ErrUnavailable.
@@ -249,7 +283,8 @@ func ttlMillis(exp, now time.Time) int64 {
 	return max(ms, 1)
 }
 
-// Load implements Store with one HGET.
+// Load implements Store with one HGET, or none when the near cache holds
+// the session (RedisOptions.NearCacheTTL).
 func (s *Redis) Load(ctx context.Context, token []byte) ([]byte, bool, error) {
 	if !validToken(token) {
 		return nil, false, nil
@@ -257,7 +292,13 @@ func (s *Redis) Load(ctx context.Context, token []byte) ([]byte, bool, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	key := s.prefix + "{" + string(token[:tagLen]) + "}:s:" + string(token[tagLen:]) // sessionKey, in one allocation
-	v, err := s.client.HGet(ctx, key, "d").Bytes()
+	var v []byte
+	var err error
+	if s.near != nil {
+		v, err = s.near.hget(ctx, token, key, "d")
+	} else {
+		v, err = s.client.HGet(ctx, key, "d").Bytes()
+	}
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}

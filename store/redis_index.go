@@ -37,6 +37,7 @@ func (s *Redis) Delete(ctx context.Context, token []byte) error {
 func (s *Redis) deleteKeys(ctx context.Context, tag, id string) error {
 	keys := []string{s.sessionKey(tag, id), s.indexKey(tag)}
 	err := s.acked(ctx, keys[1], func(c redis.Scripter) error { return deleteOne.Run(ctx, c, keys, id).Err() })
+	s.nearWrote(0, tag+id)
 	if err != nil {
 		return unavailable(err)
 	}
@@ -71,6 +72,11 @@ func (s *Redis) deleteMembers(ctx context.Context, tag string, members []string)
 			r, err = deleteMembers.Run(ctx, c, keys, args...).Int()
 			return err
 		})
+		if s.near != nil {
+			for _, m := range args[1:] {
+				s.nearWrote(0, tag+memberID(m.(string)))
+			}
+		}
 		if err != nil {
 			return live, unavailable(err)
 		}

@@ -36,6 +36,9 @@ func (s *Redis) Lock(ctx context.Context, token []byte, ttl time.Duration) (func
 			return nil, unavailable(err)
 		}
 		if got {
+			// The holder reads what another instance stored before it
+			// let go of the lock, never a cached copy from before.
+			s.nearWrote(ttl, tag+id)
 			return func() {
 				ctx, cancel := s.ctx(context.WithoutCancel(ctx))
 				defer cancel()

@@ -43,7 +43,11 @@ func (s *Redis) Save(ctx context.Context, token []byte, rec Record) ([]byte, err
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	if token != nil {
-		if err := s.update(ctx, tag, id, &rec, now); err != nil {
+		err := s.update(ctx, tag, id, &rec, now)
+		// Written, refused (changed or gone) or unknown: this instance's
+		// next loads read what Redis has now.
+		s.nearWrote(0, tag+id)
+		if err != nil {
 			return nil, err
 		}
 		return token, nil
