@@ -14,6 +14,7 @@ import (
 type outbox struct {
 	mu      sync.Mutex
 	pending []Revocation
+	flying  int // taken, not yet sent nor put back
 	max     int
 	maxAge  time.Duration
 
@@ -72,6 +73,7 @@ func (o *outbox) take(n int, now time.Time) []Revocation {
 	n = min(n, len(o.pending))
 	batch := append([]Revocation(nil), o.pending[:n]...)
 	o.pending = append(o.pending[:0], o.pending[n:]...)
+	o.flying = n
 	return batch
 }
 
@@ -80,11 +82,19 @@ func (o *outbox) putBack(batch []Revocation) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.pending = append(batch, o.pending...)
+	o.flying = 0
 }
 
-// len returns the number of revocations waiting.
+// sent records that the batch taken last was published.
+func (o *outbox) sent() {
+	o.mu.Lock()
+	o.flying = 0
+	o.mu.Unlock()
+}
+
+// len returns the number of revocations waiting or being published.
 func (o *outbox) len() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.pending)
+	return len(o.pending) + o.flying
 }

@@ -57,6 +57,7 @@ type revocations struct {
 	// blocked is set while a configured RevocationSync is not in step and
 	// Config.RevocationsFailOpen is unset: sessions are then not served.
 	blocked atomic.Bool
+	inStep  atomic.Bool   // the last RevocationSink.Synced said in step
 	out     *outbox       // revocations to publish; nil without Config.Revocations
 	maxAge  time.Duration // SessionMaxAge: how long a floor matters to others
 }

@@ -129,11 +129,31 @@ func (a *Auth) SyncRevocations(ctx context.Context) error {
 		a.publishRevocations(ctx)
 	}()
 	err := a.revSync.Run(ctx, revocationSink{s: a.sessions, failOpen: a.revFailOpen})
+	a.revoked.inStep.Store(false)
 	if !a.revFailOpen {
 		a.revoked.blocked.Store(true)
 	}
 	<-done
 	return err
+}
+
+// RevocationsSynced reports whether this instance's revocation list is in
+// step with the other instances (Config.Revocations): loaded, and
+// connected since. It is false without Config.Revocations. Use it in a
+// readiness check: with RevocationsFailOpen unset, cookie sessions get 503
+// while it is false.
+func (a *Auth) RevocationsSynced() bool {
+	return a.revSync != nil && a.revoked.inStep.Load()
+}
+
+// RevocationsPending returns how many revocations made here wait to be
+// published, or are being published (Config.Revocations): more than zero for long means the shared
+// record is unreachable.
+func (a *Auth) RevocationsPending() int {
+	if a.revoked.out == nil {
+		return 0
+	}
+	return a.revoked.out.len()
 }
 
 // publishRevocations publishes the outbox until ctx ends.
@@ -154,6 +174,7 @@ func (a *Auth) publishRevocations(ctx context.Context) {
 		err := a.revSync.Publish(pctx, batch)
 		cancel()
 		if err == nil {
+			out.sent()
 			pause = publishRetryFirst
 			continue
 		}
@@ -204,6 +225,7 @@ func (k revocationSink) Revoke(rev Revocation) {
 
 // Synced implements RevocationSink.
 func (k revocationSink) Synced(inStep bool) {
+	k.s.revoked.inStep.Store(inStep)
 	if !k.failOpen {
 		k.s.revoked.blocked.Store(!inStep)
 	}
