@@ -256,7 +256,7 @@ func TestRevSyncFailClosedUntilLoaded(t *testing.T) {
 func TestRevSyncRedisRestart(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := randomPrefix()
-	a := newRevSyncApp(t, srv, prefix, false) // fail closed
+	a := newRevSyncApp(t, srv, prefix, false)   // fail closed
 	b := a.revSyncTwin(srv, prefix, true, true) // fail open
 
 	br1, before := signedInCookie(t, a, b)
