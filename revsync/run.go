@@ -49,7 +49,7 @@ func (s *Sync) Run(ctx context.Context, sink ginauth.RevocationSink) error {
 			return ctx.Err()
 		}
 		if synced {
-			pause = reconnectFirst
+			pause, lost = reconnectFirst, false // a new loss: say so again
 		}
 		if !lost {
 			s.opts.Logger.Warn("ginauth: revocation sync lost its subscription; re-syncing", "err", err)
