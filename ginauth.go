@@ -70,7 +70,9 @@
 // By default (Config.Store nil) the whole session lives in AES-GCM sealed
 // cookies; a server-side [store.Store] (Redis, memory, any
 // gin-contrib/sessions backend) keeps it instead and puts an opaque ID in
-// the cookie. Tokens never reach the browser in readable form.
+// the cookie. Tokens never reach the browser in readable form. With cookie
+// sessions on several instances, [Config.Revocations] (package revsync, on
+// Redis) makes a sign-out hold on all of them; run [Auth.SyncRevocations].
 package ginauth
 
 import (
