@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/redistest"
 	"github.com/ginauth/ginauth/providers"
@@ -57,6 +59,10 @@ func newRevSyncApp(t *testing.T, srv *redistest.Server, prefix string, failOpen 
 	}))
 	runSync(t, a.auth)
 	waitSynced(t, a)
+	a.router.GET("/test/sid", a.auth.RequireAuth(ginauth.API), func(c *gin.Context) {
+		s, _ := ginauth.SessionFrom(c)
+		c.String(http.StatusOK, s.SID)
+	})
 	return a
 }
 
@@ -159,7 +165,8 @@ func signedInCookie(t *testing.T, a *testApp, others ...*testApp) (*browser, str
 	return b, c
 }
 
-// TestRevSyncAcrossInstances: every revocation the cookie store knows,
+// TestRevSyncAcrossInstances: every revocation the cookie store knows
+// (sign-out, SignOutUser, back-channel logout by sub and by sid),
 // made on A, is refused on B within the bound; an instance started
 // afterwards loads it.
 func TestRevSyncAcrossInstances(t *testing.T) {
@@ -194,6 +201,23 @@ func TestRevSyncAcrossInstances(t *testing.T) {
 		t.Fatalf("back-channel logout on A: %d %s", r.status, r.body)
 	}
 	delays = append(delays, waitStatus(t, b, bySub, http.StatusUnauthorized, "back-channel logout on A, on B"))
+
+	// Back-channel logout by sid: only that provider session ends.
+	a.clock.Advance(time.Second)
+	brSID, bySID := signedInCookie(t, a, b)
+	_, other := signedInCookie(t, a, b)
+	sid := brSID.get("/test/sid").body
+	if sid == "" {
+		t.Fatal("the session has no sid")
+	}
+	r = a.browserT(t).post("/auth/backchannel-logout/test", url.Values{"logout_token": {a.op.LogoutToken("", sid)}})
+	if r.status != http.StatusOK {
+		t.Fatalf("back-channel logout by sid on A: %d %s", r.status, r.body)
+	}
+	delays = append(delays, waitStatus(t, b, bySID, http.StatusUnauthorized, "back-channel logout by sid on A, on B"))
+	if got := meStatus(t, b, other); got != http.StatusOK {
+		t.Errorf("another provider session of the user on B after a logout by sid = %d; want 200", got)
+	}
 	slices.Sort(delays)
 	t.Logf("revocation on A -> refused on B (HTTP polling, 2 ms steps): %v", delays)
 
@@ -203,7 +227,7 @@ func TestRevSyncAcrossInstances(t *testing.T) {
 
 	// C, started after the revocations, loads them before serving.
 	c := a.revSyncTwin(srv, prefix, false, true)
-	for _, ck := range []string{signedOut, everywhere, bySub} {
+	for _, ck := range []string{signedOut, everywhere, bySub, bySID} {
 		if got := meStatus(t, c, ck); got != http.StatusUnauthorized {
 			t.Errorf("instance started later: /api/me with a revoked cookie = %d; want 401", got)
 		}
