@@ -166,7 +166,8 @@ func signedInCookie(t *testing.T, a *testApp, others ...*testApp) (*browser, str
 }
 
 // TestRevSyncAcrossInstances: every revocation the cookie store knows
-// (sign-out, SignOutUser, back-channel logout by sub and by sid),
+// (sign-out, a session replaced at sign-in, SignOutUser, back-channel
+// logout by sub and by sid),
 // made on A, is refused on B within the bound; an instance started
 // afterwards loads it.
 func TestRevSyncAcrossInstances(t *testing.T) {
@@ -183,6 +184,19 @@ func TestRevSyncAcrossInstances(t *testing.T) {
 	}
 	delays = append(delays, waitStatus(t, b, signedOut, http.StatusUnauthorized, "signed out on A, on B"))
 	b.wantAnonymous(t, signedOut)
+
+	// A browser that signs in again: the session it presented ends (no
+	// fixation), on B too.
+	brAgain, replaced := signedInCookie(t, a, b)
+	a.clock.Advance(time.Second)
+	brAgain.mustSignIn()
+	if cookieHeader(brAgain) == replaced {
+		t.Fatal("the second sign-in kept the cookie")
+	}
+	delays = append(delays, waitStatus(t, b, replaced, http.StatusUnauthorized, "session replaced at sign-in on A, on B"))
+	if got := meStatus(t, b, cookieHeader(brAgain)); got != http.StatusOK {
+		t.Errorf("the new session on B = %d; want 200", got)
+	}
 
 	// SignOutUser.
 	_, everywhere := signedInCookie(t, a, b)
@@ -227,7 +241,7 @@ func TestRevSyncAcrossInstances(t *testing.T) {
 
 	// C, started after the revocations, loads them before serving.
 	c := a.revSyncTwin(srv, prefix, false, true)
-	for _, ck := range []string{signedOut, everywhere, bySub, bySID} {
+	for _, ck := range []string{signedOut, replaced, everywhere, bySub, bySID} {
 		if got := meStatus(t, c, ck); got != http.StatusUnauthorized {
 			t.Errorf("instance started later: /api/me with a revoked cookie = %d; want 401", got)
 		}
