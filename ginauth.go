@@ -70,7 +70,9 @@
 // By default (Config.Store nil) the whole session lives in AES-GCM sealed
 // cookies; a server-side [store.Store] (Redis, memory, any
 // gin-contrib/sessions backend) keeps it instead and puts an opaque ID in
-// the cookie. Tokens never reach the browser in readable form.
+// the cookie. Tokens never reach the browser in readable form. With cookie
+// sessions on several instances, [Config.Revocations] (package revsync, on
+// Redis) makes a sign-out hold on all of them; run [Auth.SyncRevocations].
 package ginauth
 
 import (
@@ -80,6 +82,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -130,6 +133,24 @@ type Config struct {
 	// cannot be deleted on the server, so sign-outs are enforced by a
 	// revocation list kept in each process (see SECURITY.md).
 	Store store.Store
+	// Revocations shares the cookie store's revocations (sign-out, a
+	// session replaced at sign-in, back-channel logout, SignOutUser)
+	// between the instances of the app, so that each holds on all of them
+	// within a bounded delay; package revsync implements it on Redis. Run
+	// Auth.SyncRevocations beside the server. Cookie sessions only (Store
+	// nil): a server-side store ends sessions everywhere by itself. See
+	// docs/revocations.md.
+	Revocations RevocationSync
+	// RevocationsFailOpen chooses what happens to cookie sessions while
+	// this instance's revocation list is not in step with the others (at
+	// start, before its first load, and while the connection to the shared
+	// record is lost). Unset (fail closed, the default): requests with a
+	// session get 503, as with an unreachable session store. Set (fail
+	// open): sessions are served from the list as it was, so a sign-out
+	// made on another instance meanwhile is not refused here until the
+	// list is back in step. Availability against revocation: the choice
+	// is the app's.
+	RevocationsFailOpen bool
 
 	// AuthPath is the full path the auth routes are mounted at, the path of
 	// the group given to Register: redirect URIs are
@@ -228,6 +249,10 @@ type Auth struct {
 	signInHook  SignInHook   // the allow-list and Config.SignInHook; nil: anyone
 	bearers     *bearerCache // verified bearer tokens, see bearerCacheTTL
 	events      Events       // Config.Events
+
+	revSync     RevocationSync // Config.Revocations; nil: the list is this process's own
+	revFailOpen bool           // Config.RevocationsFailOpen
+	revRunning  atomic.Bool    // SyncRevocations is running
 }
 
 // sessions is the session side of Auth: it reads, writes, refreshes and
@@ -376,6 +401,7 @@ func (a *Auth) init(cfg Config) error {
 	s.clientSide = s.store == nil
 	s.cookies, s.providers, s.now, s.warn = a.cookies, a.providers, a.now, a.warn
 	s.revoked = newRevocations()
+	s.revoked.maxAge = s.maxAge
 	s.recent = ttlset.New[[32]byte, providers.Token](maxRecent)
 	s.logouts = ttlset.New[string, struct{}](maxLogoutJTIs)
 	var list *AllowList
@@ -388,7 +414,31 @@ func (a *Auth) init(cfg Config) error {
 	a.bearers = newBearerCache()
 	a.events = cfg.Events
 	a.sessions = s
+	if err := a.initRevocationSync(cfg); err != nil {
+		return err
+	}
 	a.flows = newFlows(flowSeal, a.cookies, cookieName, a.authPath, a.now)
+	return nil
+}
+
+// initRevocationSync sets up Config.Revocations.
+func (a *Auth) initRevocationSync(cfg Config) error {
+	if cfg.Revocations == nil {
+		if cfg.RevocationsFailOpen {
+			return errfmt.Errorf("%w: RevocationsFailOpen is set without Revocations", ErrInvalidStore)
+		}
+		return nil
+	}
+	if isNilPointer(cfg.Revocations) {
+		return errfmt.Errorf("%w: Revocations is a nil pointer", ErrInvalidStore)
+	}
+	if cfg.Store != nil {
+		return errfmt.Errorf("%w: Revocations is for cookie sessions (Store nil); a server-side store ends sessions on every instance by itself", ErrInvalidStore)
+	}
+	a.revSync, a.revFailOpen = cfg.Revocations, cfg.RevocationsFailOpen
+	r := a.sessions.revoked
+	r.out = newOutbox(maxRevocations, r.maxAge)
+	r.blocked.Store(!a.revFailOpen) // until the first load completes
 	return nil
 }
 

@@ -42,7 +42,8 @@ type loaded struct {
 
 // loadSession reads and checks the request's session. It returns (nil, nil)
 // when the request has no valid session, and an error only when the store
-// failed (the caller must then refuse the request). With touch, an active
+// failed or the shared revocation list is not in step (the caller must then
+// refuse the request; a sign-out may still end the session it returns). With touch, an active
 // session's last-seen time is refreshed (at most every touchEach).
 func (s *sessions) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 	value := s.cookies.session.read(c.Request)
@@ -86,6 +87,9 @@ func (s *sessions) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 	// changed (or is no longer accepted), is not honoured.
 	if p, ok := s.providers[l.Provider]; !ok || !acceptsIssuer(p, l.User.Issuer) {
 		return nil, nil
+	}
+	if s.revoked.unsynced() {
+		return l, errUnsynced // fail closed; the session is returned for sign-out
 	}
 	if touch && now.Sub(l.LastSeen) >= s.touchEach {
 		l.LastSeen = now

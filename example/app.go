@@ -12,6 +12,7 @@ import (
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/providers"
+	"github.com/ginauth/ginauth/revsync"
 	"github.com/ginauth/ginauth/store"
 )
 
@@ -69,6 +70,14 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (*app, error) {
 		list = append(list, p)
 	}
 
+	var revs *revsync.Sync
+	if cfg.RevocationRedisURL != "" {
+		// No I/O here: the client connects when run starts the sync.
+		var err error
+		if revs, err = revsync.NewURL(cfg.RevocationRedisURL, revsync.Options{Logger: log}); err != nil {
+			return nil, fmt.Errorf("GINAUTH_REVOCATION_REDIS_URL: %s", hideUserinfo(cfg.RevocationRedisURL, err.Error()))
+		}
+	}
 	auth, err := ginauth.New(ginauth.Config{
 		BaseURL:            cfg.BaseURL,
 		Secrets:            [][]byte{cfg.Secret},
@@ -83,8 +92,15 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (*app, error) {
 		AllowedEmailDomains: cfg.AllowedDomains,
 		AllowedEmails:       cfg.AllowedEmails,
 		Events:              auditEvents(log), // see events.go
+		// Sign-outs shared between instances (cookie store only); nil
+		// when GINAUTH_REVOCATION_REDIS_URL is unset.
+		Revocations:         revocationSync(revs),
+		RevocationsFailOpen: cfg.RevocationsFailOpen,
 	})
 	if err != nil {
+		if revs != nil {
+			_ = revs.Close()
+		}
 		return nil, err
 	}
 
@@ -124,14 +140,15 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (*app, error) {
 			check = append(check, p.Name())
 		}
 	}
-	return &app{Handler: e, auth: auth, check: check}, nil
+	return &app{Handler: e, auth: auth, check: check, revs: revs}, nil
 }
 
 // app is the example's handler and what the start-up check needs.
 type app struct {
 	http.Handler
 	auth  *ginauth.Auth
-	check []string // the providers checkProviders checks
+	check []string      // the providers checkProviders checks
+	revs  *revsync.Sync // GINAUTH_REVOCATION_REDIS_URL; nil: unset
 }
 
 // checkTimeout bounds the start-up check of the providers.

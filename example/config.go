@@ -34,6 +34,14 @@ type config struct {
 
 	RedisURL string // GINAUTH_REDIS_URL: the Redis session store; "": the cookie store
 
+	// RevocationRedisURL (GINAUTH_REVOCATION_REDIS_URL): with the cookie
+	// store, share sign-outs between instances through this Redis
+	// (package revsync); "": each instance keeps its own list.
+	RevocationRedisURL string
+	// RevocationsFailOpen (GINAUTH_REVOCATION_FAIL_OPEN=1): serve cookie
+	// sessions while the shared list is not in step, instead of 503.
+	RevocationsFailOpen bool
+
 	// APIAudience (GINAUTH_API_AUDIENCE): when set, /api/* also accepts
 	// bearer access tokens with this audience.
 	APIAudience string
@@ -117,6 +125,8 @@ func parseConfig(getenv func(string) string) (config, error) {
 			cfg.Warnings = append(cfg.Warnings, "GINAUTH_REDIS_URL is set without GINAUTH_SECRET: sessions kept in Redis cannot be shared with other instances or survive a restart of this one")
 		}
 	}
+
+	parseRevocations(env, &cfg, fail)
 
 	cfg.AllowedDomains = parseList("GINAUTH_ALLOWED_DOMAINS", env("GINAUTH_ALLOWED_DOMAINS"), func(d string) error {
 		_, err := ginauth.NewAllowList(nil, []string{d}, nil)
@@ -233,6 +243,34 @@ func parseConfig(getenv func(string) string) (config, error) {
 		return config{}, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// parseRevocations reads GINAUTH_REVOCATION_REDIS_URL and
+// GINAUTH_REVOCATION_FAIL_OPEN.
+func parseRevocations(env func(string) string, cfg *config, fail func(string, ...any)) {
+	if u := env("GINAUTH_REVOCATION_REDIS_URL"); u != "" {
+		if _, err := redis.ParseURL(u); err != nil {
+			fail("GINAUTH_REVOCATION_REDIS_URL is not a Redis URL such as redis://[:password@]host:6379/0 or rediss://... (%s)", hideUserinfo(u, err.Error()))
+		} else {
+			cfg.RevocationRedisURL = u
+		}
+		if cfg.RedisURL != "" {
+			fail("GINAUTH_REVOCATION_REDIS_URL is for the cookie store; with GINAUTH_REDIS_URL a sign-out already ends the session on every instance: unset one of them")
+		}
+		if cfg.RandomSecret {
+			cfg.Warnings = append(cfg.Warnings, "GINAUTH_REVOCATION_REDIS_URL is set without GINAUTH_SECRET: instances cannot share sessions, so there is nothing to share sign-outs for")
+		}
+	}
+	switch env("GINAUTH_REVOCATION_FAIL_OPEN") {
+	case "", "0":
+	case "1":
+		if cfg.RevocationRedisURL == "" {
+			fail("GINAUTH_REVOCATION_FAIL_OPEN=1 needs GINAUTH_REVOCATION_REDIS_URL")
+		}
+		cfg.RevocationsFailOpen = true
+	default:
+		fail("GINAUTH_REVOCATION_FAIL_OPEN must be 0 or 1")
+	}
 }
 
 // parseMicrosoft reads the MICROSOFT_* variables; each mistake names its

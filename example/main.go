@@ -7,7 +7,8 @@
 // OpenID Provider at /dev-oidc that lets you pick a test user). Configuration
 // is by environment variables; see config.go and the README. With
 // GINAUTH_REDIS_URL it keeps sessions in Redis, which must answer a PING at
-// start. A configuration error exits with status 2, a server failure
+// start; with GINAUTH_REVOCATION_REDIS_URL it keeps cookie sessions and
+// shares sign-outs between instances through Redis (same check). A configuration error exits with status 2, a server failure
 // (including an unreachable Redis) with status 1.
 //
 // Routes: / (public), /me (browser-protected), /api/me and /api/token
@@ -90,6 +91,13 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "ginauth example: invalid configuration: %v\n", err)
 		return exitConfig
 	}
+
+	stopRevocations, err := startRevocations(ctx, handler, cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "ginauth example: %v\n", err)
+		return exitFailed
+	}
+	defer stopRevocations()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

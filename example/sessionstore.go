@@ -45,5 +45,8 @@ func storeName(cfg config) string {
 	if cfg.RedisURL != "" {
 		return "redis " + redactedURL(cfg.RedisURL)
 	}
+	if cfg.RevocationRedisURL != "" {
+		return "cookie, revocations shared via redis " + redactedURL(cfg.RevocationRedisURL)
+	}
 	return "cookie"
 }
