@@ -9,6 +9,7 @@
 //	go run ./internal/cmd/loadtest                  # both stores, 8 connections, 10 x 1 s
 //	go run ./internal/cmd/loadtest -store redis -slices 20
 //	go run ./internal/cmd/loadtest -cpuprofile cpu.out -allocprofile allocs.out
+//	go run ./internal/cmd/loadtest -public /auth/providers   # a public JSON route as the baseline
 //
 // It is not run by go test ./... (but for a short smoke test).
 package main
@@ -22,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ginauth/ginauth/internal/loadkit"
@@ -48,6 +50,21 @@ type options struct {
 	cpuProf   string
 	allocProf string
 	verbose   bool
+	env       envFlag
+}
+
+// envFlag collects -env NAME=VALUE flags.
+type envFlag map[string]string
+
+func (e envFlag) String() string { return fmt.Sprint(map[string]string(e)) }
+
+func (e envFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", v)
+	}
+	e[k] = val
+	return nil
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -63,6 +80,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write the example's CPU profile over the timed slices to this file (suffixed with the store)")
 	fs.StringVar(&o.allocProf, "allocprofile", "", "write the example's allocation profile after the run to this file (suffixed with the store)")
 	fs.BoolVar(&o.verbose, "v", false, "print every slice")
+	o.env = envFlag{}
+	fs.Var(o.env, "env", "NAME=VALUE: one more environment variable of the example (repeatable), e.g. a store option")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,6 +119,9 @@ func measure(ctx context.Context, o options, storeName, bin, dir string, out io.
 		"GINAUTH_SECRET": "loadtest-secret-loadtest-secret-loadtest-secret",
 		"GIN_MODE":       "release",
 		"GINAUTH_DEV":    "1",
+	}
+	for k, v := range o.env {
+		env[k] = v
 	}
 	if storeName == "redis" {
 		rd, err := loadkit.StartRedis(dir)
