@@ -205,3 +205,29 @@ func RedisURL(p *Proc) string { return "redis://" + p.Addr + "/0" }
 
 // itoa is strconv.Itoa, kept short.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// clockTicks is the unit of /proc/<pid>/stat's CPU times (USER_HZ), 100 on
+// every Linux platform Go supports.
+const clockTicks = 100
+
+// CPU returns the process's CPU time so far (user and system), read from
+// /proc (Linux only).
+func (p *Proc) CPU() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + itoa(p.cmd.Process.Pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("process CPU time: %w", err)
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// fields 14 and 15 (utime, stime) count from after its ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, errors.New("process CPU time: unexpected /proc stat format")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("process CPU time: unexpected /proc stat format")
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}

@@ -26,6 +26,9 @@ type InterleavedOptions struct {
 	Warmup time.Duration       // untimed load on every route first
 	Log    io.Writer           // one line per slice; nil: none
 	Client func() *http.Client // nil: one keep-alive connection per worker
+	// CPU, when set, reads the server's CPU time so far (see ProcCPU):
+	// RouteResult.CPU is then its CPU time during the route's slices.
+	CPU func() (time.Duration, error)
 }
 
 // RouteResult is what Interleaved measured for one route.
@@ -34,6 +37,15 @@ type RouteResult struct {
 	Requests int64
 	Errors   int64 // transport errors and statuses other than 200
 	Elapsed  time.Duration
+	CPU      time.Duration // the server's CPU time over the route's slices (InterleavedOptions.CPU)
+}
+
+// CPUPerRequest is the server's CPU time per completed request.
+func (r RouteResult) CPUPerRequest() time.Duration {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Requests)
 }
 
 // PerSecond is the route's throughput.
@@ -73,7 +85,21 @@ func Interleaved(ctx context.Context, o InterleavedOptions) ([]RouteResult, erro
 			return res, ctx.Err()
 		}
 		k := s % len(o.Routes)
+		var cpu0, cpu1 time.Duration
+		if o.CPU != nil {
+			var err error
+			if cpu0, err = o.CPU(); err != nil {
+				return nil, err
+			}
+		}
 		n, errs, took := runSlice(ctx, clients, o.Routes[k], o.Cookie, o.Slice)
+		if o.CPU != nil {
+			var err error
+			if cpu1, err = o.CPU(); err != nil {
+				return nil, err
+			}
+			res[k].CPU += cpu1 - cpu0
+		}
 		res[k].Requests += n
 		res[k].Errors += errs
 		res[k].Elapsed += took

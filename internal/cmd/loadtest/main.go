@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -155,6 +156,10 @@ func measure(ctx context.Context, o options, storeName, bin, dir string, out io.
 			profDone <- fetch(app.Debug+fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), suffixed(o.cpuProf, storeName))
 		}()
 	}
+	var cpu func() (time.Duration, error)
+	if runtime.GOOS == "linux" {
+		cpu = app.CPU
+	}
 	var log io.Writer
 	if o.verbose {
 		log = out
@@ -167,6 +172,7 @@ func measure(ctx context.Context, o options, storeName, bin, dir string, out io.
 		Slice:  o.slice,
 		Warmup: o.warmup,
 		Log:    log,
+		CPU:    cpu,
 	})
 	if err != nil {
 		return err
@@ -184,6 +190,11 @@ func measure(ctx context.Context, o options, storeName, bin, dir string, out io.
 	pub, prot := res[0], res[1]
 	fmt.Fprintf(out, "%-6s public %-10s %8.0f req/s  protected %-10s %8.0f req/s  ratio %.2f  errors %d  (cookie header %d bytes)\n",
 		storeName, o.public, pub.PerSecond(), o.protected, prot.PerSecond(), prot.PerSecond()/pub.PerSecond(), pub.Errors+prot.Errors, len(cookie))
+	if cpu != nil {
+		fmt.Fprintf(out, "%-6s example's CPU per request: public %v, protected %v (ratio %.2f)\n",
+			storeName, pub.CPUPerRequest().Round(100*time.Nanosecond), prot.CPUPerRequest().Round(100*time.Nanosecond),
+			float64(pub.CPUPerRequest())/float64(prot.CPUPerRequest()))
+	}
 	if pub.Errors+prot.Errors > 0 {
 		return fmt.Errorf("%d failed requests", pub.Errors+prot.Errors)
 	}
