@@ -221,7 +221,9 @@ func decodeCore(data string, s *Session) error {
 	case n == 0:
 		u.Groups = nil
 	case n <= uint64(cap(u.Groups)):
-		u.Groups = u.Groups[:n] // the caller's buffer (see loadSession)
+		// The caller's buffer (see loadSession), capped at n so that an
+		// append to a copy of the user never writes into it.
+		u.Groups = u.Groups[:n:n]
 	default:
 		u.Groups = make([]string, n)
 	}

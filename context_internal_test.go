@@ -76,6 +76,9 @@ func TestDecodeCoreGroupsBuffer(t *testing.T) {
 	if len(got.User.Groups) != 2 || got.User.Groups[0] != "admin" || got.User.Groups[1] != "staff" || &got.User.Groups[0] != &buf[0] {
 		t.Fatalf("groups = %q, want [admin staff] in the given buffer", got.User.Groups)
 	}
+	if cap(got.User.Groups) != 2 {
+		t.Fatalf("cap(groups) = %d, want 2: an append to a copy of the user would write into the session's buffer", cap(got.User.Groups))
+	}
 	s.User.Groups = []string{"a", "b", "c", "d", "e"}
 	got = Session{}
 	got.User.Groups = buf[:0]

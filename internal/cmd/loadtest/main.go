@@ -143,6 +143,12 @@ func measure(ctx context.Context, o options, storeName, bin, dir string, out io.
 		return err
 	}
 	cookie := b.CookieHeader(app.URL)
+	if o.verbose {
+		for _, part := range strings.Split(cookie, "; ") {
+			name, value, _ := strings.Cut(part, "=")
+			fmt.Fprintf(out, "  cookie %s: %d bytes\n", name, len(value))
+		}
+	}
 	// The protected route must answer 200 with these cookies before any figure counts.
 	if st, err := b.Get(app.URL + o.protected); err != nil || st.Code != http.StatusOK {
 		return fmt.Errorf("%s after sign-in: %d %v", o.protected, st.Code, err)
