@@ -1,7 +1,7 @@
 // Command soak runs two example instances on one redis-server for a fixed
 // time under mixed load and prints p50/p99 latency and errors per kind of
 // operation, and each instance's heap and goroutines at the start, after the
-// warm-up and at the end.
+// warm-up, at half time and at the end.
 //
 //	go run ./internal/cmd/soak                     # 5 minutes
 //	go run ./internal/cmd/soak -duration 30s -workers 2
@@ -148,18 +148,28 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	refreshes := &counter{}
 	tr := loadkit.NewTransport(o.workers * 4)
 	defer tr.CloseIdleConnections()
+	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
+	// Figures after the warm-up (a tenth of the run) and at half time: the
+	// in-process caches with a lifetime (refreshes, logout tokens) fill up
+	// during the first minutes, so growth is judged from half time to end.
 	warm := make(chan struct{})
 	go func() {
-		select {
-		case <-time.After(o.duration / 10):
-			if err := snap("warm-up"); err != nil {
-				fmt.Fprintln(out, "soak:", err)
+		defer close(warm)
+		for _, at := range []struct {
+			label string
+			after time.Duration
+		}{{"warm-up", o.duration / 10}, {"half", o.duration / 2}} {
+			select {
+			case <-time.After(time.Until(start.Add(at.after))):
+				if err := snap(at.label); err != nil {
+					fmt.Fprintln(out, "soak:", err)
+				}
+			case <-runCtx.Done():
+				return
 			}
-		case <-runCtx.Done():
 		}
-		close(warm)
 	}()
 	var wg sync.WaitGroup
 	for i := 0; i <= o.workers; i++ {
@@ -176,7 +186,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}()
 	}
-	start := time.Now()
 	wg.Wait()
 	<-warm
 	took := time.Since(start)
