@@ -192,7 +192,9 @@ func (d *decoder) byte() byte {
 }
 
 // decodeCore fills s from an encoded core; the strings of s are substrings
-// of data, so decoding allocates only the groups slice.
+// of data, so decoding allocates only the groups slice, and not even that
+// when s.User.Groups arrives with room for them (its backing array is then
+// overwritten: only a buffer of the caller's own, as in loadSession).
 func decodeCore(data string, s *Session) error {
 	if len(data) == 0 || data[0] != codecVersion {
 		return errCodec
@@ -215,9 +217,17 @@ func decodeCore(data string, s *Session) error {
 	if d.err || n > uint64(len(d.s)) {
 		return errCodec
 	}
-	u.Groups = nil
-	if n > 0 {
+	switch {
+	case n == 0:
+		u.Groups = nil
+	case n <= uint64(cap(u.Groups)):
+		// The caller's buffer (see loadSession), capped at n so that an
+		// append to a copy of the user never writes into it.
+		u.Groups = u.Groups[:n:n]
+	default:
 		u.Groups = make([]string, n)
+	}
+	if n > 0 {
 		for i := range u.Groups {
 			u.Groups[i] = d.str()
 		}

@@ -13,10 +13,33 @@ const ContextKey = "github.com/ginauth/ginauth.session"
 type ctxKey struct{}
 
 // attach makes l reachable from the gin.Context and from c.Request.Context().
+// The request's new context is l.ctx, which lives inside l: attaching
+// allocates no context of its own. Each loaded is attached at most once.
 func attach(c *gin.Context, l *loaded) {
 	c.Set(ContextKey, l)
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), ctxKey{}, l))
+	l.ctx = sessionCtx{Context: c.Request.Context(), l: l}
+	c.Request = c.Request.WithContext(&l.ctx)
 }
+
+// sessionCtx is a request context with a session attached: it answers
+// Value(ctxKey{}) with the session and defers everything else (deadline,
+// cancellation, other values) to the context it wraps, as
+// context.WithValue would.
+type sessionCtx struct {
+	context.Context
+	l *loaded
+}
+
+// Value returns the session for ctxKey{}, else the wrapped context's value.
+func (c *sessionCtx) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return c.l
+	}
+	return c.Context.Value(key)
+}
+
+// String names the context for debugging, as context.WithValue's does.
+func (c *sessionCtx) String() string { return "ginauth.sessionCtx" }
 
 func loadedFrom(c *gin.Context) *loaded {
 	if c == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"time"
+	"unsafe"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,6 +39,9 @@ type loaded struct {
 	sealedTokens string // client-side: the tokens cookie as received
 	tokensBlob   []byte // server-side: the sealed tokens part as loaded
 	stored       []byte // server-side: the data as the store last had it
+
+	ctx       sessionCtx // the request context once attached (see attach)
+	groupsBuf [4]string  // backs User.Groups of up to 4 groups (decodeCore)
 }
 
 // loadSession reads and checks the request's session. It returns (nil, nil)
@@ -51,9 +55,12 @@ func (s *sessions) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 		return nil, nil
 	}
 	l := &loaded{request: c.Request}
+	l.User.Groups = l.groupsBuf[:0]
 	if s.clientSide {
 		core, err := s.sessionSeal.Open(value, s.cookies.session.ad)
-		if err != nil || decodeCore(string(core), &l.Session) != nil {
+		// core is this request's own plaintext, never written again: the
+		// session's strings are slices of it, without a copy.
+		if err != nil || decodeCore(unsafe.String(unsafe.SliceData(core), len(core)), &l.Session) != nil {
 			return nil, nil
 		}
 	} else {

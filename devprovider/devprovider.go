@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -78,6 +79,10 @@ type Options struct {
 	// EndSession makes signing out also end the user's session at the
 	// development provider (RP-Initiated Logout), as the example app does.
 	EndSession bool
+	// TokenTTL is the lifetime of the access and ID tokens the provider
+	// issues; 0: ginauthtest.DefaultTokenTTL (1h). A short one makes
+	// ginauth refresh tokens often (load and soak runs).
+	TokenTTL time.Duration
 	// InsecureAllowReleaseMode builds the provider even in Gin's release
 	// mode. Anyone can then sign in as a test user without a password:
 	// MUST NOT be used in production.
@@ -127,6 +132,7 @@ func New(baseURL string, opts Options) (*Dev, error) {
 	base := strings.TrimSuffix(baseURL, "/")
 	op, err := ginauthtest.New(base+opts.Path, ginauthtest.Options{
 		Picker:                 true,
+		TokenTTL:               opts.TokenTTL,
 		Users:                  opts.Users,
 		RedirectURIs:           []string{base + opts.AuthPath + "/callback/" + opts.Name},
 		PostLogoutRedirectURIs: []string{base + opts.AuthPath + "/signout/complete"},

@@ -36,7 +36,7 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (*app, error) {
 			dev *providers.OIDCProvider
 			err error
 		)
-		if op, dev, err = devProvider(cfg.BaseURL); err != nil {
+		if op, dev, err = devProvider(cfg.BaseURL, cfg.DevTokenTTL); err != nil {
 			return nil, err
 		}
 		list = append(list, dev)
@@ -140,15 +140,16 @@ func newApp(cfg config, log *slog.Logger, st store.Store) (*app, error) {
 			check = append(check, p.Name())
 		}
 	}
-	return &app{Handler: e, auth: auth, check: check, revs: revs}, nil
+	return &app{Handler: e, auth: auth, check: check, revs: revs, op: op}, nil
 }
 
 // app is the example's handler and what the start-up check needs.
 type app struct {
 	http.Handler
 	auth  *ginauth.Auth
-	check []string      // the providers checkProviders checks
-	revs  *revsync.Sync // GINAUTH_REVOCATION_REDIS_URL; nil: unset
+	check []string              // the providers checkProviders checks
+	revs  *revsync.Sync         // GINAUTH_REVOCATION_REDIS_URL; nil: unset
+	op    *ginauthtest.Provider // the development provider, or nil (debug.go)
 }
 
 // checkTimeout bounds the start-up check of the providers.

@@ -58,6 +58,13 @@ type config struct {
 	GitHub    *providers.GitHubConfig    // GitHub (OAuth 2.0, no ID token), when configured
 	Dev       bool                       // mount the development provider "dev"
 
+	// DebugAddr (GINAUTH_DEBUG_ADDR): a loopback listen address for the
+	// debug listener (runtime figures, pprof; see debug.go); "": none.
+	DebugAddr string
+	// DevTokenTTL (GINAUTH_DEV_TOKEN_TTL): the development provider's
+	// access and ID token lifetime; 0: its default (1h).
+	DevTokenTTL time.Duration
+
 	// Warnings are logged at start.
 	Warnings []string
 }
@@ -238,6 +245,12 @@ func parseConfig(getenv func(string) string) (config, error) {
 
 	// Bearer access tokens on /api/* (GINAUTH_API_AUDIENCE).
 	cfg.APIAudience = env("GINAUTH_API_AUDIENCE")
+
+	cfg.DebugAddr = parseDebugAddr(env("GINAUTH_DEBUG_ADDR"), fail)
+	cfg.DevTokenTTL = parseDuration("GINAUTH_DEV_TOKEN_TTL", env("GINAUTH_DEV_TOKEN_TTL"), fail)
+	if cfg.DevTokenTTL != 0 && !cfg.Dev {
+		cfg.Warnings = append(cfg.Warnings, "GINAUTH_DEV_TOKEN_TTL has no effect without the development provider")
+	}
 
 	if len(errs) > 0 {
 		return config{}, errors.Join(errs...)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/devprovider"
@@ -28,13 +30,14 @@ const (
 
 // devProvider builds the development OpenID Provider for an app served at
 // baseURL, and the relying-party side that signs in with it.
-func devProvider(baseURL string) (*ginauthtest.Provider, *providers.OIDCProvider, error) {
+func devProvider(baseURL string, tokenTTL time.Duration) (*ginauthtest.Provider, *providers.OIDCProvider, error) {
 	d, err := devprovider.New(baseURL, devprovider.Options{
 		Path:        devPath,
 		Name:        devName,
 		DisplayName: devDisplayName,
 		AuthPath:    authPath,
 		EndSession:  true,
+		TokenTTL:    tokenTTL,
 		// parseConfig already refuses release mode unless GINAUTH_DEV=1,
 		// and warns when it is set.
 		InsecureAllowReleaseMode: true,

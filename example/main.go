@@ -105,6 +105,15 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) int 
 		return exitFailed
 	}
 	srv := newServer(handler, log)
+	if cfg.DebugAddr != "" {
+		dbg, err := serveDebug(cfg.DebugAddr, handler, log)
+		if err != nil {
+			ln.Close()
+			log.Error("cannot listen", "err", err)
+			return exitFailed
+		}
+		defer dbg.Close()
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "providers", describeProviders(cfg), "store", storeName(cfg))
 
 	errc := make(chan error, 1)
