@@ -41,6 +41,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ginauth/ginauth/internal/redisclient"
+
 	"github.com/ginauth/ginauth"
 )
 
@@ -163,26 +165,5 @@ func (s *Sync) Ping(ctx context.Context) error {
 	return nil
 }
 
-// checkClient refuses a nil client and, among go-redis's own client types,
-// one that ignores context deadlines.
-func checkClient(client redis.UniversalClient) error {
-	isNil, ctxTimeouts := client == nil, true
-	switch c := client.(type) {
-	case *redis.Client:
-		isNil = c == nil
-		ctxTimeouts = isNil || c.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		isNil = c == nil
-		ctxTimeouts = isNil || c.Options().ContextTimeoutEnabled
-	case *redis.Ring:
-		isNil = c == nil
-		ctxTimeouts = isNil || c.Options().ContextTimeoutEnabled
-	}
-	switch {
-	case isNil:
-		return errors.New("ginauth: revsync: nil client")
-	case !ctxTimeouts:
-		return errors.New("ginauth: revsync: the client ignores context deadlines, so Timeout could not bound a call; set ContextTimeoutEnabled: true in its options")
-	}
-	return nil
-}
+// checkClient refuses a nil client and one that ignores context deadlines.
+func checkClient(client redis.UniversalClient) error { return redisclient.Check(client, "revsync") }

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ginauth/ginauth/internal/errfmt"
+	"github.com/ginauth/ginauth/internal/redisclient"
 )
 
 // RedisOptions configure a Redis store.
@@ -181,31 +182,8 @@ func NewRedisURL(url string, opts RedisOptions) (*Redis, error) {
 	return s, nil
 }
 
-// checkClient refuses a nil client and, among go-redis's own client types,
-// one that ignores context deadlines.
-func checkClient(client redis.UniversalClient) error {
-	const noCtx = "ginauth: NewRedis: the client ignores context deadlines, so Timeout could not bound a call " +
-		"to a Redis that stops answering; set ContextTimeoutEnabled: true in its options"
-	isNil, ctxTimeouts := client == nil, true
-	switch c := client.(type) {
-	case *redis.Client:
-		isNil = c == nil
-		ctxTimeouts = isNil || c.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		isNil = c == nil
-		ctxTimeouts = isNil || c.Options().ContextTimeoutEnabled
-	case *redis.Ring:
-		isNil = c == nil
-		ctxTimeouts = isNil || c.Options().ContextTimeoutEnabled
-	}
-	switch {
-	case isNil:
-		return errors.New("ginauth: NewRedis: nil client")
-	case !ctxTimeouts:
-		return errors.New(noCtx)
-	}
-	return nil
-}
+// checkClient refuses a nil client and one that ignores context deadlines.
+func checkClient(client redis.UniversalClient) error { return redisclient.Check(client, "NewRedis") }
 
 // Close closes the underlying client, and the near cache's.
 func (s *Redis) Close() error {
