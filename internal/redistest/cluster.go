@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/ginauth/ginauth/internal/testenv"
 )
@@ -274,6 +275,12 @@ func (c *Cluster) ClusterOptions() *redis.ClusterOptions {
 		DialTimeout:                time.Second,
 		ReadTimeout:                time.Second,
 		WriteTimeout:               time.Second,
+		// go-redis v9.23's "auto" mode probes CLIENT MAINT_NOTIFICATIONS on
+		// each new connection and, on Redis 7 (which lacks it), switches
+		// itself off by writing the shared options: a data race when a
+		// node's Conn() (the store's WaitReplicas path) dials at the same
+		// time. Off: Redis 7 has nothing to notify anyway.
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	}
 }
 
