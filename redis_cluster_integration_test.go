@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/redistest"
-	"github.com/ginauth/ginauth/providers"
 	"github.com/ginauth/ginauth/store"
 )
 
@@ -31,28 +29,7 @@ func clusterStore(t *testing.T, c *redistest.Cluster, prefix string, now func() 
 
 // clusterTwin is a second instance of app a (as twin), with st as its store.
 func (a *testApp) clusterTwin(st store.Store) *testApp {
-	t := a.t
-	t.Helper()
-	b := &testApp{t: t, op: a.op, clock: a.clock, logs: &syncBuffer{}, failures: &signInFailures{}}
-	b.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b.router.ServeHTTP(w, r)
-	}))
-	b.srv.StartTLS()
-	t.Cleanup(b.srv.Close)
-	b.base = b.srv.URL
-	var err error
-	b.prov, err = providers.OIDC(providers.OIDCConfig{Name: "test", DisplayName: "Test OP", Now: a.clock.Now, Scopes: []string{"profile", "email"},
-		Issuer: a.op.Issuer(), ClientID: a.op.ClientID(), ClientSecret: a.op.ClientSecret()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.auth, err = ginauth.New(ginauth.Config{BaseURL: b.base, Secrets: [][]byte{testSecret}, Providers: []providers.Provider{b.prov},
-		Store: st, Logger: newCaptureLogger(b.logs, b.failures), Now: a.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.router = b.routes()
-	return b
+	return a.twinWith(func(c *ginauth.Config) { c.Store = st })
 }
 
 // TestRedisClusterRefreshSingleFlight: two instances on one Redis Cluster

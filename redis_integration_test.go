@@ -84,6 +84,13 @@ func newRedisApp(t *testing.T, srv *redistest.Server, opts ...appOption) (*testA
 // client and store, the same secrets, provider configuration, clock and
 // Redis server and prefix.
 func (a *testApp) twin(p *redisProbe) (*testApp, *store.Redis) {
+	st, _ := newRedisStore(a.t, p.srv, p.prefix, a.clock.Now)
+	return a.twinWith(func(c *ginauth.Config) { c.Store = st }), st
+}
+
+// twinWith is a second instance of app a: its own TLS server, provider
+// config (same OP) and Auth with the same secret and clock, edited by cfg.
+func (a *testApp) twinWith(cfg func(*ginauth.Config)) *testApp {
 	t := a.t
 	t.Helper()
 	b := &testApp{t: t, op: a.op, clock: a.clock, logs: &syncBuffer{}, failures: &signInFailures{}}
@@ -99,20 +106,19 @@ func (a *testApp) twin(p *redisProbe) (*testApp, *store.Redis) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, _ := newRedisStore(t, p.srv, p.prefix, a.clock.Now)
-	b.auth, err = ginauth.New(ginauth.Config{
+	c := ginauth.Config{
 		BaseURL:   b.base,
 		Secrets:   [][]byte{testSecret},
 		Providers: []providers.Provider{b.prov},
-		Store:     st,
 		Logger:    newCaptureLogger(b.logs, b.failures),
 		Now:       a.clock.Now,
-	})
-	if err != nil {
+	}
+	cfg(&c)
+	if b.auth, err = ginauth.New(c); err != nil {
 		t.Fatal(err)
 	}
 	b.router = b.routes()
-	return b, st
+	return b
 }
 
 // sessionKeys returns the session keys (not the index keys) under the prefix.

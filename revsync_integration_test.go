@@ -3,7 +3,6 @@ package ginauth_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/redistest"
-	"github.com/ginauth/ginauth/providers"
 	"github.com/ginauth/ginauth/revsync"
 )
 
@@ -71,36 +69,11 @@ func newRevSyncApp(t *testing.T, srv *redistest.Server, prefix string, failOpen 
 func (a *testApp) revSyncTwin(srv *redistest.Server, prefix string, failOpen, run bool) *testApp {
 	t := a.t
 	t.Helper()
-	b := &testApp{t: t, op: a.op, clock: a.clock, logs: &syncBuffer{}, failures: &signInFailures{}}
-	b.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b.router.ServeHTTP(w, r)
-	}))
-	b.srv.StartTLS()
-	t.Cleanup(b.srv.Close)
-	b.base = b.srv.URL
-	var err error
-	b.prov, err = providers.OIDC(providers.OIDCConfig{Name: "test", DisplayName: "Test OP", Now: a.clock.Now, Scopes: []string{"profile", "email"},
-		Issuer: a.op.Issuer(), ClientID: a.op.ClientID(), ClientSecret: a.op.ClientSecret()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	rs, err := revsync.New(srv.NewClient(t), revSyncOpts(prefix, a.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.auth, err = ginauth.New(ginauth.Config{
-		BaseURL:             b.base,
-		Secrets:             [][]byte{testSecret},
-		Providers:           []providers.Provider{b.prov},
-		Logger:              newCaptureLogger(b.logs, b.failures),
-		Now:                 a.clock.Now,
-		Revocations:         rs,
-		RevocationsFailOpen: failOpen,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.router = b.routes()
+	b := a.twinWith(func(c *ginauth.Config) { c.Revocations, c.RevocationsFailOpen = rs, failOpen })
 	if run {
 		runSync(t, b.auth)
 		waitSynced(t, b)
