@@ -33,6 +33,9 @@ type config struct {
 	SessionIdle   time.Duration // 0: the library's default
 
 	RedisURL string // GINAUTH_REDIS_URL: the Redis session store; "": the cookie store
+	// RedisNearCache (GINAUTH_REDIS_NEAR_CACHE): the Redis store's near
+	// cache TTL (store.RedisOptions.NearCacheTTL); 0: no near cache.
+	RedisNearCache time.Duration
 
 	// RevocationRedisURL (GINAUTH_REVOCATION_REDIS_URL): with the cookie
 	// store, share sign-outs between instances through this Redis
@@ -131,6 +134,14 @@ func parseConfig(getenv func(string) string) (config, error) {
 		if cfg.RandomSecret {
 			cfg.Warnings = append(cfg.Warnings, "GINAUTH_REDIS_URL is set without GINAUTH_SECRET: sessions kept in Redis cannot be shared with other instances or survive a restart of this one")
 		}
+	}
+
+	cfg.RedisNearCache = parseDuration("GINAUTH_REDIS_NEAR_CACHE", env("GINAUTH_REDIS_NEAR_CACHE"), fail)
+	switch {
+	case cfg.RedisNearCache > time.Minute:
+		fail("GINAUTH_REDIS_NEAR_CACHE %v is above one minute: it bounds how long a session ended elsewhere may still be served here", cfg.RedisNearCache)
+	case cfg.RedisNearCache > 0 && env("GINAUTH_REDIS_URL") == "":
+		fail("GINAUTH_REDIS_NEAR_CACHE needs GINAUTH_REDIS_URL (it caches the Redis store's sessions)")
 	}
 
 	parseRevocations(env, &cfg, fail)

@@ -117,6 +117,14 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("RedisURL %q, warnings %q", cfg.RedisURL, cfg.Warnings)
 			}
 		}},
+		{"GINAUTH_REDIS_NEAR_CACHE", map[string]string{"GINAUTH_SECRET": testSecret, "GINAUTH_REDIS_URL": "redis://127.0.0.1:6379/0", "GINAUTH_REDIS_NEAR_CACHE": "2s"}, func(t *testing.T, cfg config) {
+			if cfg.RedisNearCache != 2*time.Second {
+				t.Errorf("RedisNearCache = %v; want 2s", cfg.RedisNearCache)
+			}
+			if name := storeName(cfg); name != "redis redis://127.0.0.1:6379/0, near cache 2s" {
+				t.Errorf("store name %q", name)
+			}
+		}},
 		{"session lifetimes", map[string]string{"GINAUTH_SESSION_MAX_AGE": "8h", "GINAUTH_SESSION_IDLE": "5s"}, func(t *testing.T, cfg config) {
 			if cfg.SessionMaxAge != 8*time.Hour || cfg.SessionIdle != 5*time.Second {
 				t.Errorf("lifetimes = %v, %v", cfg.SessionMaxAge, cfg.SessionIdle)
@@ -289,6 +297,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"GINAUTH_REDIS_URL bad database", with(nil, "GINAUTH_REDIS_URL", "redis://:hunter2-secret@127.0.0.1:6379/zero"), "GINAUTH_REDIS_URL is not a Redis URL"},
 		{"GINAUTH_REDIS_URL unknown option", with(nil, "GINAUTH_REDIS_URL", "redis://127.0.0.1:6379/0?colour=blue"), "GINAUTH_REDIS_URL is not a Redis URL"},
 		{"GINAUTH_REDIS_URL unparsable", with(nil, "GINAUTH_REDIS_URL", "redis://:hunter2-secret@bad host:6379"), "GINAUTH_REDIS_URL"},
+		{"GINAUTH_REDIS_NEAR_CACHE without Redis", with(nil, "GINAUTH_REDIS_NEAR_CACHE", "2s"), "GINAUTH_REDIS_NEAR_CACHE needs GINAUTH_REDIS_URL"},
+		{"GINAUTH_REDIS_NEAR_CACHE above a minute", with(nil, "GINAUTH_REDIS_URL", "redis://127.0.0.1:6379/0", "GINAUTH_REDIS_NEAR_CACHE", "61s"), "above one minute"},
+		{"GINAUTH_REDIS_NEAR_CACHE not a duration", with(nil, "GINAUTH_REDIS_URL", "redis://127.0.0.1:6379/0", "GINAUTH_REDIS_NEAR_CACHE", "2"), "GINAUTH_REDIS_NEAR_CACHE"},
 		{"bad GINAUTH_SESSION_MAX_AGE", with(nil, "GINAUTH_SESSION_MAX_AGE", "8 hours"), "GINAUTH_SESSION_MAX_AGE"},
 		{"negative GINAUTH_SESSION_IDLE", with(nil, "GINAUTH_SESSION_IDLE", "-5m"), "GINAUTH_SESSION_IDLE"},
 		{"zero GINAUTH_SESSION_IDLE", with(nil, "GINAUTH_SESSION_IDLE", "0s"), "GINAUTH_SESSION_IDLE"},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +247,90 @@ func TestRunRedisUnreachable(t *testing.T) {
 	if took > redisStartTimeout+2*time.Second {
 		t.Errorf("giving up took %v; want about %v", took, redisStartTimeout)
 	}
+}
+
+// TestEndToEndRedisNearCache: two instances with GINAUTH_REDIS_NEAR_CACHE.
+// A session read on B (and so cached there) ends on B well within the
+// cache's TTL when it is signed out on A: Redis's invalidation reaches B.
+func TestEndToEndRedisNearCache(t *testing.T) {
+	srv := redistest.Start(t)
+	const ttl = 20 * time.Second // long, so that only an invalidation can explain a quick 401
+	env := map[string]string{"GINAUTH_REDIS_URL": srv.URL(), "GINAUTH_REDIS_NEAR_CACHE": ttl.String()}
+	baseA, _ := startApp(t, env)
+	baseB, _ := startApp(t, map[string]string{"GINAUTH_REDIS_URL": srv.URL(), "GINAUTH_REDIS_NEAR_CACHE": ttl.String(), "GINAUTH_URL": baseA})
+
+	alice := newBrowser(t, baseA)
+	alice.signInWithLink("alice")
+	u, _ := url.Parse(baseA)
+	copied := newBrowser(t, baseB)
+	copied.c.Jar.SetCookies(u, alice.c.Jar.Cookies(u))
+	before := hgetCalls(t, srv)
+	for range 5 { // the first read fills B's cache, the others are served from it
+		if code, m := copied.apiMe(); code != http.StatusOK || string(m["sub"]) != `"alice"` {
+			t.Fatalf("/api/me on B = %d %v", code, m)
+		}
+	}
+	if n := hgetCalls(t, srv) - before; n != 1 {
+		t.Errorf("5 requests on B sent %d session reads to Redis; want 1 (then the near cache)", n)
+	}
+
+	_, home := alice.get("/")
+	f := findForm(t, home, "/auth/signout", "Sign out")
+	if resp, _ := alice.post(f.action, f.fields); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-out on A = %d", resp.StatusCode)
+	}
+	start := time.Now()
+	for {
+		code, _ := copied.apiMe()
+		if code == http.StatusUnauthorized {
+			break
+		}
+		if code != http.StatusOK {
+			t.Fatalf("/api/me on B after the sign-out = %d; want 200 (cached) or 401", code)
+		}
+		if time.Since(start) > 2*time.Second {
+			t.Fatalf("B still served the signed-out session %v after the sign-out (near cache TTL %v): the invalidation did not arrive", time.Since(start), ttl)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("B refused the signed-out session %v after the sign-out", time.Since(start))
+}
+
+// TestRunRedisNearCacheDatabase: the near cache works on database 0 only
+// (go-redis caches no other); another database ends the program at start
+// with a message naming both variables.
+func TestRunRedisNearCacheDatabase(t *testing.T) {
+	stderr := &syncBuffer{}
+	env := map[string]string{"GINAUTH_ADDR": "127.0.0.1:0", "GINAUTH_SECRET": testSecret,
+		"GINAUTH_REDIS_URL": "redis://:hunter2-secret@127.0.0.1:1/2", "GINAUTH_REDIS_NEAR_CACHE": "2s"}
+	code := run(context.Background(), envOf(env), stderr)
+	out := stderr.String()
+	if code != exitFailed {
+		t.Errorf("exit status = %d; want %d", code, exitFailed)
+	}
+	if !strings.Contains(out, "GINAUTH_REDIS_URL with GINAUTH_REDIS_NEAR_CACHE") || !strings.Contains(out, "database 0") {
+		t.Errorf("message does not explain the refusal:\n%s", out)
+	}
+	if strings.Contains(out, "hunter2-secret") {
+		t.Errorf("the message shows the Redis password:\n%s", out)
+	}
+}
+
+// hgetCalls returns how many HGET commands Redis has run (INFO
+// commandstats): the store reads a session with one.
+func hgetCalls(t *testing.T, srv *redistest.Server) int {
+	t.Helper()
+	info, err := srv.Client().Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(info, "cmdstat_hget:calls=")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
+	if err != nil {
+		t.Fatalf("commandstats: %v", err)
+	}
+	return n
 }

@@ -19,9 +19,13 @@ func openRedis(ctx context.Context, cfg config) (*store.Redis, error) {
 	if cfg.RedisURL == "" {
 		return nil, nil
 	}
-	s, err := store.NewRedisURL(cfg.RedisURL, store.RedisOptions{})
+	s, err := store.NewRedisURL(cfg.RedisURL, store.RedisOptions{NearCacheTTL: cfg.RedisNearCache})
 	if err != nil {
-		return nil, fmt.Errorf("GINAUTH_REDIS_URL: %s", hideUserinfo(cfg.RedisURL, err.Error()))
+		name := "GINAUTH_REDIS_URL"
+		if cfg.RedisNearCache > 0 {
+			name += " with GINAUTH_REDIS_NEAR_CACHE"
+		}
+		return nil, fmt.Errorf("%s: %s", name, hideUserinfo(cfg.RedisURL, err.Error()))
 	}
 	ctx, cancel := context.WithTimeout(ctx, redisStartTimeout)
 	defer cancel()
@@ -43,6 +47,9 @@ func openRedis(ctx context.Context, cfg config) (*store.Redis, error) {
 // storeName names the session store for the start-up log.
 func storeName(cfg config) string {
 	if cfg.RedisURL != "" {
+		if cfg.RedisNearCache > 0 {
+			return fmt.Sprintf("redis %s, near cache %v", redactedURL(cfg.RedisURL), cfg.RedisNearCache)
+		}
 		return "redis " + redactedURL(cfg.RedisURL)
 	}
 	if cfg.RevocationRedisURL != "" {

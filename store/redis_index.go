@@ -36,7 +36,7 @@ func (s *Redis) Delete(ctx context.Context, token []byte) error {
 // deleteKeys deletes one session and its index entry.
 func (s *Redis) deleteKeys(ctx context.Context, tag, id string) error {
 	keys := []string{s.sessionKey(tag, id), s.indexKey(tag)}
-	err := s.acked(ctx, keys[1], func(c redis.Scripter) error { return deleteOne.Run(ctx, c, keys, id).Err() })
+	_, err := s.acked(ctx, keys[1], deleteOne, keys, id)
 	s.nearWrote(0, tag+id)
 	if err != nil {
 		return unavailable(err)
@@ -67,11 +67,10 @@ func (s *Redis) deleteMembers(ctx context.Context, tag string, members []string)
 		keys, args := s.batch(tag, members[:n])
 		members = members[n:]
 		var r int
-		err := s.acked(ctx, keys[0], func(c redis.Scripter) error {
-			var err error
-			r, err = deleteMembers.Run(ctx, c, keys, args...).Int()
-			return err
-		})
+		cmd, err := s.acked(ctx, keys[0], deleteMembers, keys, args...)
+		if err == nil {
+			r, err = cmd.Int()
+		}
 		if s.near != nil {
 			for _, m := range args[1:] {
 				s.nearWrote(0, tag+memberID(m.(string)))

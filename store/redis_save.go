@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Save implements Store.
@@ -98,7 +96,7 @@ func (s *Redis) create(ctx context.Context, tag string, rec *Record, now time.Ti
 func (s *Redis) point(ctx context.Context, tag, h string, now time.Time, ttl int64) (string, error) {
 	life := 2 * ttl
 	key := s.sidPointer(h)
-	err := s.acked(ctx, key, func(c redis.Scripter) error { return pointSID.Run(ctx, c, []string{key}, tag, life).Err() })
+	_, err := s.acked(ctx, key, pointSID, []string{key}, tag, life)
 	if err != nil {
 		return "", unavailable(err)
 	}

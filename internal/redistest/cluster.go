@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/ginauth/ginauth/internal/testenv"
 )
@@ -126,6 +125,7 @@ func StartCluster(tb testing.TB) *Cluster {
 	}
 	c.WaitOK(tb, clusterTimeout)
 	c.waitReplicas(tb, clusterTimeout)
+	c.waitAcks(tb, clusterTimeout)
 	return c
 }
 
@@ -153,6 +153,85 @@ func (c *Cluster) waitReplicas(tb testing.TB, timeout time.Duration) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		_ = cl.Close()
+	}
+}
+
+// waitAcks waits until each master's replica acknowledges a write (WAIT
+// 1): a replica counts as online before its first acknowledgement, which
+// can take a second on a busy machine, and a store with WaitReplicas would
+// fail its first writes meanwhile.
+func (c *Cluster) waitAcks(tb testing.TB, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for _, n := range c.nodes {
+		cl := nodeClient(n.addr())
+		err := waitAck(cl, deadline)
+		_ = cl.Close()
+		if err != nil {
+			tb.Fatalf("redistest: %s: %v", n.addr(), err)
+		}
+	}
+}
+
+// waitAck writes a key of one of cl's own slots and WAITs for one replica,
+// until it acknowledges or deadline passes. A replica node returns nil.
+func waitAck(cl *redis.Client, deadline time.Time) error {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	nodes, err := cl.ClusterNodes(ctx).Result()
+	if err != nil {
+		return err
+	}
+	var ranges [][2]int64
+	for _, line := range strings.Split(nodes, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 8 || !strings.Contains(f[2], "myself") {
+			continue
+		}
+		if !strings.Contains(f[2], "master") {
+			return nil
+		}
+		for _, r := range f[8:] {
+			lo, hi, ok := strings.Cut(r, "-")
+			if !ok {
+				hi = lo
+			}
+			a, err1 := strconv.ParseInt(lo, 10, 64)
+			b, err2 := strconv.ParseInt(hi, 10, 64)
+			if err1 == nil && err2 == nil {
+				ranges = append(ranges, [2]int64{a, b})
+			}
+		}
+	}
+	key := ""
+	for i := 0; key == "" && i < 100_000; i++ {
+		k := "redistest-ack-probe-" + strconv.Itoa(i)
+		slot, err := cl.ClusterKeySlot(ctx, k).Result()
+		if err != nil {
+			return err
+		}
+		for _, r := range ranges {
+			if slot >= r[0] && slot <= r[1] {
+				key = k
+			}
+		}
+	}
+	if key == "" {
+		return fmt.Errorf("no slot of its own among %v", ranges)
+	}
+	for {
+		// One pipeline: WAIT counts the write of its own connection.
+		pipe := cl.Pipeline()
+		pipe.Set(ctx, key, "1", time.Minute)
+		wait := pipe.Do(ctx, "WAIT", 1, 100)
+		_, err := pipe.Exec(ctx)
+		if acks, _ := wait.Int64(); err == nil && acks >= 1 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no replica acknowledged a write: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -275,12 +354,8 @@ func (c *Cluster) ClusterOptions() *redis.ClusterOptions {
 		DialTimeout:                time.Second,
 		ReadTimeout:                time.Second,
 		WriteTimeout:               time.Second,
-		// go-redis v9.23's "auto" mode probes CLIENT MAINT_NOTIFICATIONS on
-		// each new connection and, on Redis 7 (which lacks it), switches
-		// itself off by writing the shared options: a data race when a
-		// node's Conn() (the store's WaitReplicas path) dials at the same
-		// time. Off: Redis 7 has nothing to notify anyway.
-		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+		// MaintNotificationsConfig stays go-redis's default ("auto"), as
+		// a user's would: the store must work with it (see acked).
 	}
 }
 
