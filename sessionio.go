@@ -58,8 +58,10 @@ func (s *sessions) loadSession(c *gin.Context, touch bool) (*loaded, error) {
 	l.User.Groups = l.groupsBuf[:0]
 	if s.clientSide {
 		core, err := s.sessionSeal.Open(value, s.cookies.session.ad)
-		// core is this request's own plaintext, never written again: the
-		// session's strings are slices of it, without a copy.
+		// core is this request's own plaintext, never written again (Open
+		// returns a new buffer each time and keeps none:
+		// seal.TestOpenReturnsOwnBuffer): the session's strings are
+		// slices of it, without a copy.
 		if err != nil || decodeCore(unsafe.String(unsafe.SliceData(core), len(core)), &l.Session) != nil {
 			return nil, nil
 		}

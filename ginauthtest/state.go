@@ -43,8 +43,9 @@ func (p *Provider) SessionActive(sid string) bool {
 	return ok && !s.ended
 }
 
-// pruneLocked drops expired codes and access tokens so that long-running
-// development servers do not grow without bound. p.mu must be held.
+// pruneLocked drops expired codes and access tokens, revoked grants and
+// ended sessions, so that long-running development servers do not grow
+// without bound. p.mu must be held.
 func (p *Provider) pruneLocked(now time.Time) {
 	for k, c := range p.codes {
 		// Keep used codes around for a while so reuse is reported as such.
@@ -60,6 +61,13 @@ func (p *Provider) pruneLocked(now time.Time) {
 	for k, g := range p.refresh {
 		if g.revoked {
 			delete(p.refresh, k)
+		}
+	}
+	// An ended session answers SessionActive false whether it is kept or
+	// not, and nothing else reads it.
+	for k, s := range p.sessions {
+		if s.ended {
+			delete(p.sessions, k)
 		}
 	}
 }

@@ -128,3 +128,46 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestOpenReturnsOwnBuffer: every Open returns a new buffer that nothing in
+// this package keeps, writes or reuses afterwards. The session loader relies
+// on it: it reads the session's strings straight out of Open's result
+// (unsafe.String, no copy), so a pooled or reused buffer would change a
+// signed-in user's name, subject or groups under a handler's feet.
+func TestOpenReturnsOwnBuffer(t *testing.T) {
+	// Two keys: the first, failed try of a rotated sealer must not leave
+	// the result sharing memory either.
+	s := mustNew(t, [][]byte{secretB, secretA}, "session")
+	old := mustNew(t, [][]byte{secretA}, "session")
+	for _, sealer := range []*Sealer{s, old} {
+		v := sealer.Seal([]byte("subject=alice;name=Alice"), nil)
+		first, err := s.Open(v, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept := string(first) // a copy, to compare with
+		second, err := s.Open(v, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if &first[0] == &second[0] {
+			t.Fatal("two Opens of one value returned the same buffer")
+		}
+		// Further use of the sealer leaves the first result alone.
+		for range 100 {
+			w := s.Seal([]byte("subject=mallory;name=Mallory"), nil)
+			if _, err := s.Open(w, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if string(first) != kept {
+			t.Fatalf("the first result changed to %q after later calls", first)
+		}
+		for i := range second {
+			second[i] = 'x'
+		}
+		if string(first) != kept {
+			t.Fatal("writing one result changed another")
+		}
+	}
+}
