@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,7 @@ type RouteResult struct {
 	Errors   int64 // transport errors and statuses other than 200
 	Elapsed  time.Duration
 	CPU      time.Duration // the server's CPU time over the route's slices (InterleavedOptions.CPU)
+	Rates    []float64     // requests per second in each of the route's slices, in order
 }
 
 // CPUPerRequest is the server's CPU time per completed request.
@@ -103,6 +105,7 @@ func Interleaved(ctx context.Context, o InterleavedOptions) ([]RouteResult, erro
 		res[k].Requests += n
 		res[k].Errors += errs
 		res[k].Elapsed += took
+		res[k].Rates = append(res[k].Rates, float64(n)/took.Seconds())
 		if o.Log != nil {
 			fmt.Fprintf(o.Log, "  slice %2d %-10s %8.0f req/s  errors %d\n", s+1, o.Routes[k].Name, float64(n)/took.Seconds(), errs)
 		}
@@ -146,4 +149,32 @@ func runSlice(ctx context.Context, clients []*http.Client, r Route, cookie strin
 	}
 	wg.Wait()
 	return count.Load(), bad.Load(), time.Since(start)
+}
+
+// PairRatios returns, for each pair of adjacent slices of base and other
+// (slice i of each), other's rate over base's. Their median is robust to
+// a slice that a shared machine slowed down; their spread shows how far
+// one measurement can be trusted.
+func PairRatios(base, other RouteResult) []float64 {
+	n := min(len(base.Rates), len(other.Rates))
+	r := make([]float64, 0, n)
+	for i := range n {
+		if base.Rates[i] > 0 {
+			r = append(r, other.Rates[i]/base.Rates[i])
+		}
+	}
+	return r
+}
+
+// Median returns the median of v (0 for none), without changing v.
+func Median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,6 +197,10 @@ func measure(ctx context.Context, o options, storeName, bin, dir string, out io.
 	pub, prot := res[0], res[1]
 	fmt.Fprintf(out, "%-6s public %-10s %8.0f req/s  protected %-10s %8.0f req/s  ratio %.2f  errors %d  (cookie header %d bytes)\n",
 		storeName, o.public, pub.PerSecond(), o.protected, prot.PerSecond(), prot.PerSecond()/pub.PerSecond(), pub.Errors+prot.Errors, len(cookie))
+	if pairs := loadkit.PairRatios(pub, prot); len(pairs) > 1 {
+		fmt.Fprintf(out, "%-6s ratio per pair of adjacent slices: median %.2f, range %.2f to %.2f (%d pairs)\n",
+			storeName, loadkit.Median(pairs), slices.Min(pairs), slices.Max(pairs), len(pairs))
+	}
 	if cpu != nil {
 		fmt.Fprintf(out, "%-6s example's CPU per request: public %v, protected %v (ratio %.2f)\n",
 			storeName, pub.CPUPerRequest().Round(100*time.Nanosecond), prot.CPUPerRequest().Round(100*time.Nanosecond),
