@@ -36,7 +36,8 @@ type RedisOptions struct {
 	MaxSessionsPerUser int
 	// WaitReplicas, when positive, makes the writes that must survive a
 	// failover wait until that many replicas hold them (Redis WAIT, on the
-	// same connection, bounded by half of Timeout; fewer acknowledgements
+	// same connection, bounded by half of Timeout and by three quarters of
+	// the client's ReadTimeout; fewer acknowledgements
 	// fail the call with ErrUnavailable): deletions (sign-out, DeleteUser,
 	// DeleteSID) and sid pointers. Redis replicates asynchronously, so
 	// without it a master that dies right after acknowledging a sign-out
@@ -112,7 +113,8 @@ type Redis struct {
 	perUser int
 
 	waitReplicas int
-	near         *nearCache // nil without NearCacheTTL
+	waitMax      time.Duration // see maxWait; 0: none
+	near         *nearCache    // nil without NearCacheTTL
 }
 
 // NewRedis returns a store on client, which may be a *redis.Client, a
@@ -161,7 +163,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 		return nil, err
 	}
 	return &Redis{client: client, prefix: opts.KeyPrefix, timeout: opts.Timeout, now: opts.Now,
-		perUser: opts.MaxSessionsPerUser, waitReplicas: opts.WaitReplicas, near: near}, nil
+		perUser: opts.MaxSessionsPerUser, waitReplicas: opts.WaitReplicas, waitMax: maxWait(client), near: near}, nil
 }
 
 // NewRedisURL is NewRedis with a client built from a redis:// or rediss://

@@ -29,6 +29,25 @@ func checkWaitReplicas(client redis.UniversalClient, n int) error {
 	return fmt.Errorf("ginauth: NewRedis: WaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", client)
 }
 
+// maxWait returns how long a WAIT may block on client's connections: a
+// pipeline's replies are read within the client's ReadTimeout (unlike a
+// lone WAIT command, whose read go-redis extends by its timeout), so a WAIT
+// that outlasted it would end in an i/o timeout, and a retry of the whole
+// pipeline, instead of its count. 0: no bound.
+func maxWait(client redis.UniversalClient) time.Duration {
+	var rt time.Duration
+	switch c := client.(type) {
+	case *redis.Client:
+		rt = c.Options().ReadTimeout
+	case *redis.ClusterClient:
+		rt = c.Options().ReadTimeout
+	}
+	if rt <= 0 {
+		return 0 // go-redis: no read deadline
+	}
+	return rt * 3 / 4
+}
+
 // acked runs script, which writes keys (all in key's slot), and returns
 // its command. With WaitReplicas set, it waits on the same connection
 // (Redis WAIT) until that many replicas hold the write. Writes that must
@@ -62,6 +81,9 @@ func (s *Redis) acked(ctx context.Context, key string, script *redis.Script, key
 	wait := s.timeout / 2
 	if d, ok := ctx.Deadline(); ok {
 		wait = min(wait, time.Until(d))
+	}
+	if s.waitMax > 0 {
+		wait = min(wait, s.waitMax)
 	}
 	wait = max(wait, time.Millisecond)
 	cmd, n, err := s.runAndWait(ctx, node, script, keys, args, wait)

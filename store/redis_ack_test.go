@@ -55,6 +55,32 @@ func TestRedisWaitReplicas(t *testing.T) {
 		}
 	})
 
+	t.Run("no replica, short ReadTimeout: the count, not an i/o timeout", func(t *testing.T) {
+		plain, err := store.NewRedis(srv.NewClient(t), store.RedisOptions{KeyPrefix: newPrefix()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := plain.Save(ctx, nil, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := srv.Options()
+		o.ReadTimeout = 200 * time.Millisecond
+		client := redis.NewClient(o)
+		defer client.Close()
+		s, err := store.NewRedis(client, store.RedisOptions{KeyPrefix: newPrefix(), WaitReplicas: 1, Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if err := s.Delete(ctx, tok); !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "replicas") {
+			t.Errorf("Delete without a replica: %v; want ErrUnavailable naming the replicas", err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("Delete took %v; want about 3/4 of the ReadTimeout", d)
+		}
+	})
+
 	t.Run("with a replica", func(t *testing.T) {
 		replica := redistest.Start(t)
 		if err := srv.Client().ConfigSet(ctx, "repl-diskless-sync-delay", "0").Err(); err != nil {
