@@ -77,19 +77,28 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// endSessions ends the session sid, or, when sid is empty, every session of sub.
+// endSessions ends the session sid, or, when sid is empty, every session of
+// sub, and revokes the grants (refresh tokens) issued in them, as OPs that
+// bind refresh tokens to the session do (Keycloak, for one).
 func (p *Provider) endSessions(sid, sub string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	ends := func(g *grant) bool { return g.sid == sid }
 	if sid != "" {
 		if s, ok := p.sessions[sid]; ok {
 			s.ended = true
 		}
-		return
+	} else {
+		ends = func(g *grant) bool { return g.subject == sub }
+		for _, s := range p.sessions {
+			if s.subject == sub {
+				s.ended = true
+			}
+		}
 	}
-	for _, s := range p.sessions {
-		if s.subject == sub {
-			s.ended = true
+	for _, g := range p.refresh {
+		if ends(g) {
+			g.revoked = true
 		}
 	}
 }

@@ -35,7 +35,9 @@ type accessToken struct {
 }
 
 // SessionActive reports whether the OP session with this sid (the ID token's
-// sid claim) exists and has not been ended through /end_session.
+// sid claim) exists and has not been ended through /end_session. Ending a
+// session also revokes the refresh tokens (and their access tokens) issued
+// in it.
 func (p *Provider) SessionActive(sid string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -160,7 +160,7 @@ func measure(ctx context.Context, o options, storeName, bin, dir string, out io.
 		profDone = make(chan error, 1)
 		secs := int((o.slice*time.Duration(o.slices) + o.warmup).Seconds())
 		go func() {
-			profDone <- fetch(app.Debug+fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), suffixed(o.cpuProf, storeName))
+			profDone <- loadkit.Fetch(app.Debug+fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), suffixed(o.cpuProf, storeName))
 		}()
 	}
 	var cpu func() (time.Duration, error)
@@ -190,7 +190,7 @@ func measure(ctx context.Context, o options, storeName, bin, dir string, out io.
 		}
 	}
 	if o.allocProf != "" {
-		if err := fetch(app.Debug+"/debug/pprof/allocs", suffixed(o.allocProf, storeName)); err != nil {
+		if err := loadkit.Fetch(app.Debug+"/debug/pprof/allocs", suffixed(o.allocProf, storeName)); err != nil {
 			return fmt.Errorf("allocation profile: %w", err)
 		}
 	}
@@ -215,25 +215,4 @@ func measure(ctx context.Context, o options, storeName, bin, dir string, out io.
 func suffixed(path, storeName string) string {
 	ext := filepath.Ext(path)
 	return path[:len(path)-len(ext)] + "-" + storeName + ext
-}
-
-// fetch saves url's body to path.
-func fetch(url, path string) error {
-	resp, err := http.Get(url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %d", url, resp.StatusCode)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -64,6 +64,7 @@ type options struct {
 	tokenTTL time.Duration
 	idle     time.Duration
 	keepLogs bool
+	heapProf string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -76,6 +77,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.tokenTTL, "token-ttl", 62*time.Second, "the development provider's token lifetime (GINAUTH_DEV_TOKEN_TTL)")
 	fs.DurationVar(&o.idle, "idle", 10*time.Minute, "GINAUTH_SESSION_IDLE")
 	fs.BoolVar(&o.keepLogs, "keep", false, "keep the temporary directory with the instances' logs")
+	fs.StringVar(&o.heapProf, "heapprofile", "", "save each instance's heap profile (after a GC) at every figure to PREFIX-<when>-<instance>.pb.gz; compare with go tool pprof -diff_base")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -137,6 +139,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 			fmt.Fprintf(out, "  %-8s %s: heap %6.2f MiB (%7d objects)  goroutines %3d  GCs %d\n",
 				label, in.name, float64(s.HeapAlloc)/(1<<20), s.HeapObjects, s.Goroutines, s.NumGC)
+			if o.heapProf != "" {
+				path := fmt.Sprintf("%s-%s-%s.pb.gz", o.heapProf, label, in.name)
+				if err := loadkit.Fetch(in.e.Debug+"/debug/pprof/heap?gc=1", path); err != nil {
+					return fmt.Errorf("%s heap profile: %w", in.name, err)
+				}
+			}
 		}
 		return nil
 	}
