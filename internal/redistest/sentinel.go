@@ -281,6 +281,27 @@ func (s *Sentinel) KillMaster(tb testing.TB) string {
 	return ""
 }
 
+// Failover asks the sentinel for a failover while the master runs
+// (SENTINEL FAILOVER) and returns the master's address then. The old
+// master stays up; the sentinel turns it into a replica of the new one
+// some seconds after the promotion. See WaitPromoted.
+func (s *Sentinel) Failover(tb testing.TB) string {
+	tb.Helper()
+	old, err := s.masterAddr()
+	if err != nil {
+		tb.Fatalf("redistest: sentinel: %v", err)
+	}
+	sc := redis.NewSentinelClient(&redis.Options{Addr: s.sentinel.addr(), ContextTimeoutEnabled: true,
+		DialTimeout: time.Second, ReadTimeout: time.Second, MaxRetries: -1})
+	defer sc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := sc.Failover(ctx, MasterName).Err(); err != nil {
+		tb.Fatalf("redistest: SENTINEL FAILOVER: %v", err)
+	}
+	return old
+}
+
 // WaitPromoted waits until the sentinel names a master other than old and
 // that node reports role:master, and returns its address; it fails tb
 // after timeout.
