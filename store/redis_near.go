@@ -66,6 +66,12 @@ func newNearCache(client redis.UniversalClient, ttl time.Duration, size int) (*n
 	switch c := client.(type) {
 	case *redis.Client:
 		o := c.Options()
+		if o.Addr == failoverClientAddr {
+			return nil, errors.New("ginauth: NewRedis: NearCacheTTL does not work with a Sentinel client " +
+				"(redis.NewFailoverClient): after a failover that leaves the old master up (SENTINEL FAILOVER, " +
+				"a partition), the caching connections stay on it and serve sessions deleted on the new master " +
+				"beyond NearCacheTTL; leave NearCacheTTL zero with Sentinel")
+		}
 		if err := checkCachable(o.DB, o.CredentialsProvider != nil || o.CredentialsProviderContext != nil ||
 			o.StreamingCredentialsProvider != nil); err != nil {
 			return nil, err
@@ -83,6 +89,18 @@ func newNearCache(client redis.UniversalClient, ttl time.Duration, size int) (*n
 	}
 	return n, nil
 }
+
+// failoverClientAddr is the address go-redis (v9.23) gives the options of
+// a client made by redis.NewFailoverClient: its connections go to the
+// master the sentinels name when they are dialled. A caching client built
+// from those options dials the same way, but go-redis closes only the
+// failover client's own connections to a demoted master when the sentinels
+// announce a new one (+switch-master), not the caching client's: those
+// keep reading the old master, whose keys no longer change, until the
+// sentinels reconfigure it (about 10 s measured; never, while a partition
+// cuts it off from the sentinels), and the near cache keeps serving
+// sessions deleted on the new master.
+const failoverClientAddr = "FailoverClient"
 
 // checkCachable refuses what turns go-redis's client-side caching off.
 func checkCachable(db int, credentialsProvider bool) error {

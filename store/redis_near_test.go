@@ -101,6 +101,14 @@ func TestRedisNearCacheOptions(t *testing.T) {
 		{"ring", func() redis.UniversalClient {
 			return redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true})
 		}, store.RedisOptions{NearCacheTTL: time.Second}, "needs a *redis.Client or *redis.ClusterClient"},
+		{"sentinel failover client", func() redis.UniversalClient {
+			return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "mymaster",
+				SentinelAddrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true})
+		}, store.RedisOptions{NearCacheTTL: time.Second}, "does not work with a Sentinel client"},
+		{"sentinel failover client, no near cache", func() redis.UniversalClient {
+			return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "mymaster",
+				SentinelAddrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true})
+		}, store.RedisOptions{}, ""},
 		{"cluster with a credentials provider", func() redis.UniversalClient {
 			return redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true,
 				CredentialsProvider: func() (string, string) { return "u", "p" }})
