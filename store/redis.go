@@ -57,10 +57,12 @@ type RedisOptions struct {
 	// of that message (about a millisecond on a LAN), and in any case
 	// within NearCacheTTL; the instance that deletes or writes a session
 	// reads its own write at once. Only session loads are cached: writes,
-	// index calls and locks always go to Redis. It needs a *redis.Client
-	// on database 0, or a *redis.ClusterClient (the store then opens a
-	// caching client per master), and at most one minute. A few seconds is
-	// a good value. Zero: no near cache. See docs/stores.md.
+	// index calls and locks always go to Redis. It needs a standalone
+	// *redis.Client on database 0, or a *redis.ClusterClient (the store
+	// then opens a caching client per master), and at most one minute. A
+	// Sentinel (failover) client is refused: go-redis would leave the
+	// caching connections on the old master after a failover. A few
+	// seconds is a good value. Zero: no near cache. See docs/stores.md.
 	NearCacheTTL time.Duration
 	// NearCacheSize is the most sessions the near cache holds (per master
 	// on Redis Cluster; the least recently used go first). Zero: 10 000
