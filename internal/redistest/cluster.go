@@ -3,7 +3,6 @@ package redistest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,12 +38,8 @@ type Cluster struct {
 
 // clusterNode is one redis-server of a cluster.
 type clusterNode struct {
-	port, busPort int
-	dir           string
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
+	*proc   // see sentinel.go
+	busPort int
 }
 
 // Node describes a cluster node as CLUSTER NODES reports it.
@@ -92,7 +87,8 @@ func StartCluster(tb testing.TB) *Cluster {
 	tb.Cleanup(c.shutdown)
 	root := tb.TempDir()
 	for i := range 6 {
-		n := &clusterNode{dir: filepath.Join(root, strconv.Itoa(i))}
+		n := &clusterNode{proc: &proc{dir: filepath.Join(root, strconv.Itoa(i))}}
+		n.args = n.clusterArgs
 		if err := os.Mkdir(n.dir, 0o700); err != nil {
 			tb.Fatalf("redistest: %v", err)
 		}
@@ -219,33 +215,19 @@ func waitAck(cl *redis.Client, deadline time.Time) error {
 	if key == "" {
 		return fmt.Errorf("no slot of its own among %v", ranges)
 	}
-	for {
-		// One pipeline: WAIT counts the write of its own connection.
-		pipe := cl.Pipeline()
-		pipe.Set(ctx, key, "1", time.Minute)
-		wait := pipe.Do(ctx, "WAIT", 1, 100)
-		_, err := pipe.Exec(ctx)
-		if acks, _ := wait.Int64(); err == nil && acks >= 1 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no replica acknowledged a write: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return waitAckKey(cl, key, deadline)
 }
 
-func (n *clusterNode) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port)) }
-
-func (n *clusterNode) start(bin string) error {
+// clusterArgs is a cluster node's command line for port.
+func (n *clusterNode) clusterArgs(port int) ([]string, error) {
 	logPath := filepath.Join(n.dir, "redis.log")
-	cmd := exec.Command(bin,
-		"--port", strconv.Itoa(n.port),
+	return []string{
+		"--port", strconv.Itoa(port),
 		"--cluster-port", strconv.Itoa(n.busPort),
 		"--bind", "127.0.0.1",
 		"--cluster-enabled", "yes",
 		"--cluster-config-file", filepath.Join(n.dir, "nodes.conf"),
-		"--cluster-node-timeout", strconv.Itoa(int(NodeTimeout/time.Millisecond)),
+		"--cluster-node-timeout", strconv.Itoa(int(NodeTimeout / time.Millisecond)),
 		"--cluster-replica-validity-factor", "0", // a replica always takes over
 		"--cluster-require-full-coverage", "no", // healthy shards keep serving
 		"--save", "",
@@ -254,61 +236,7 @@ func (n *clusterNode) start(bin string) error {
 		"--daemonize", "no",
 		"--dir", n.dir,
 		"--logfile", logPath,
-	)
-	cmd.Dir = n.dir
-	ownProcessGroup(cmd)
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	n.mu.Lock()
-	n.cmd, n.exited = cmd, exited
-	n.mu.Unlock()
-	for deadline := time.Now().Add(readyTimeout); ; time.Sleep(10 * time.Millisecond) {
-		select {
-		case <-exited:
-			n.mu.Lock()
-			n.cmd = nil
-			n.mu.Unlock()
-			return fmt.Errorf("redis-server on port %d exited at start:\n%s", n.port, tail(logPath))
-		default:
-		}
-		if ping(n.addr()) == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			n.kill()
-			return fmt.Errorf("redis-server on port %d did not answer PING within %v:\n%s", n.port, readyTimeout, tail(logPath))
-		}
-	}
-}
-
-// running reports whether the node's process is up.
-func (n *clusterNode) running() bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.cmd != nil
-}
-
-// kill sends SIGKILL to the node's process and waits for it to exit.
-func (n *clusterNode) kill() {
-	n.mu.Lock()
-	cmd, exited := n.cmd, n.exited
-	n.cmd = nil
-	n.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	kill(cmd)
-	select {
-	case <-exited:
-	case <-time.After(termTimeout):
-		fmt.Fprintf(os.Stderr, "redistest: redis-server (pid %d) did not exit after SIGKILL\n", cmd.Process.Pid)
-	}
+	}, nil
 }
 
 func (c *Cluster) shutdown() {
