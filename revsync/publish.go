@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ginauth/ginauth"
+	"github.com/ginauth/ginauth/internal/redisclient"
 )
 
 // publishScript adds revocations to the set and publishes those it did not
@@ -34,7 +35,7 @@ return 0
 `)
 
 // Publish implements ginauth.RevocationSync: one script, bounded by
-// Timeout. Expired revocations and ones that cannot be encoded are left
+// Timeout (followed by a WAIT with Options.WaitReplicas). Expired revocations and ones that cannot be encoded are left
 // out; publishing one again is a no-op.
 func (s *Sync) Publish(ctx context.Context, revs []ginauth.Revocation) error {
 	now := s.opts.Now()
@@ -56,7 +57,8 @@ func (s *Sync) Publish(ctx context.Context, revs []ginauth.Revocation) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	if err := publishScript.Run(ctx, s.client, []string{s.setKey, s.channel}, args...).Err(); err != nil {
+	a := redisclient.Acker{Client: s.client, Replicas: s.opts.WaitReplicas, Wait: s.opts.Timeout / 2}
+	if _, err := a.Run(ctx, s.setKey, publishScript, []string{s.setKey, s.channel}, args...); err != nil {
 		return fmt.Errorf("ginauth: revsync: publish: %w", err)
 	}
 	return nil

@@ -64,6 +64,18 @@ type Options struct {
 	// node. Without it (the default) PUBLISH and SUBSCRIBE are used, which
 	// work on every Redis and on Cluster too.
 	ShardedPubSub bool
+	// WaitReplicas, when positive, makes Publish wait until that many
+	// replicas hold the revocations (Redis WAIT on the same connection,
+	// bounded by half of Timeout); fewer acknowledgements fail the
+	// publish, which ginauth then retries. Redis replicates
+	// asynchronously: without it, a master that dies right after a
+	// sign-out was published can leave the set without it on the replica
+	// that takes over, so an instance that starts (or re-syncs) afterwards
+	// would not refuse that session. Instances subscribed at the time
+	// applied it already. Set it to 1 on a Sentinel or Cluster set-up
+	// whose masters have replicas. It needs a *redis.Client (Sentinel
+	// included) or *redis.ClusterClient. Zero: no waiting.
+	WaitReplicas int
 	// MaxEntries bounds a load. When the set holds more live revocations,
 	// the loading instance refuses every session created up to now
 	// (everyone signs in again) instead of loading them: the safe side.
@@ -75,6 +87,10 @@ type Options struct {
 	// info when it is back. Default slog.Default().
 	Logger *slog.Logger
 }
+
+// ErrFewReplicas is wrapped by Publish's error when fewer replicas than
+// Options.WaitReplicas acknowledged the revocations in time.
+var ErrFewReplicas = redisclient.ErrFewReplicas
 
 // Defaults.
 const (
@@ -104,6 +120,9 @@ func New(client redis.UniversalClient, opts Options) (*Sync, error) {
 	}
 	if opts.Timeout < 0 || opts.Heartbeat < 0 || opts.MaxEntries < 0 {
 		return nil, errors.New("ginauth: revsync: negative option")
+	}
+	if err := redisclient.CheckWaitReplicas(client, opts.WaitReplicas, "revsync"); err != nil {
+		return nil, err
 	}
 	if opts.KeyPrefix == "" {
 		opts.KeyPrefix = "ginauth:"

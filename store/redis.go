@@ -115,8 +115,7 @@ type Redis struct {
 	perUser int
 
 	waitReplicas int
-	waitMax      time.Duration // see maxWait; 0: none
-	near         *nearCache    // nil without NearCacheTTL
+	near         *nearCache // nil without NearCacheTTL
 }
 
 // NewRedis returns a store on client, which may be a *redis.Client, a
@@ -154,7 +153,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 	if opts.MaxSessionsPerUser == 0 {
 		opts.MaxSessionsPerUser = DefaultMaxSessionsPerUser
 	}
-	if err := checkWaitReplicas(client, opts.WaitReplicas); err != nil {
+	if err := redisclient.CheckWaitReplicas(client, opts.WaitReplicas, "NewRedis"); err != nil {
 		return nil, err
 	}
 	if err := checkUncached(client); err != nil {
@@ -165,7 +164,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) (*Redis, error) {
 		return nil, err
 	}
 	return &Redis{client: client, prefix: opts.KeyPrefix, timeout: opts.Timeout, now: opts.Now,
-		perUser: opts.MaxSessionsPerUser, waitReplicas: opts.WaitReplicas, waitMax: maxWait(client), near: near}, nil
+		perUser: opts.MaxSessionsPerUser, waitReplicas: opts.WaitReplicas, near: near}, nil
 }
 
 // NewRedisURL is NewRedis with a client built from a redis:// or rediss://
