@@ -122,6 +122,12 @@ func cachingOptions(base *redis.Options, ttl time.Duration, size int) *redis.Opt
 	// go-redis stores a client's push processor in its options; the
 	// caching client needs its own, with its invalidation handler.
 	o.PushNotificationProcessor = nil
+	// Nor may it share the base client's maintenance-notification config:
+	// go-redis (v9.23) writes its Mode at run time, under the base
+	// client's lock, when a server refuses the probe, and NewClient would
+	// read it without that lock (a data race the cluster tests caught).
+	// nil: go-redis's default, in a config of the caching client's own.
+	o.MaintNotificationsConfig = nil
 	o.ClientSideCache = nil
 	o.ClientSideCacheConfig = &redis.ClientSideCacheConfig{MaxEntries: size, MaxStaleness: ttl}
 	o.ClientSideCacheRefreshOnInvalidate = false // a deleted session must miss, not be fetched again
