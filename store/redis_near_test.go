@@ -354,16 +354,7 @@ func TestRedisNearCacheInvalidation(t *testing.T) {
 		if b.NearCacheStats().Hits == hits {
 			t.Fatal("B's second Load was not served from its cache")
 		}
-		if err := a.Delete(ctx, tok); err != nil {
-			t.Fatal(err)
-		}
-		delays = append(delays, waitFor(t, nearTTL, func() bool {
-			_, ok, err := b.Load(ctx, tok)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return !ok
-		}))
+		delays = append(delays, deleteReachesB(ctx, t, a, b, tok))
 	}
 	slices.Sort(delays)
 	t.Logf("deletion on A to not-found on B, %d runs: p50 %v, p99 %v, max %v (bound %v)",
@@ -645,4 +636,20 @@ func TestRedisNearCacheLostInvalidation(t *testing.T) {
 	if _, _, err := b.Load(ctx, tok); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("Load past the bound with the network dropping everything: err = %v; want ErrUnavailable", err)
 	}
+}
+
+// deleteReachesB deletes tok through a and returns how long until b, whose
+// near cache holds it, stops loading it; beyond nearTTL it fails t.
+func deleteReachesB(ctx context.Context, t *testing.T, a, b *store.Redis, tok []byte) time.Duration {
+	t.Helper()
+	if err := a.Delete(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	return waitFor(t, nearTTL, func() bool {
+		_, ok, err := b.Load(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return !ok
+	})
 }
