@@ -49,8 +49,9 @@ func TestWaitReplicasNoReplica(t *testing.T) {
 // TestWaitReplicasSentinelFailover: on Redis Sentinel, a revocation
 // published with WaitReplicas 1 is on the replica when Publish returns, so
 // after the master dies and the replica is promoted, an instance that
-// starts then still loads it. With the only replica promoted, a publish
-// fails (ErrFewReplicas) instead of passing for safe.
+// starts then still loads it, and an instance running across the failover
+// hears what is published on the new master. With the only replica
+// promoted, a publish fails (ErrFewReplicas) instead of passing for safe.
 func TestWaitReplicasSentinelFailover(t *testing.T) {
 	st := redistest.StartSentinel(t)
 	opts := Options{KeyPrefix: "sf:", WaitReplicas: 1, Timeout: 2 * time.Second}
@@ -75,6 +76,8 @@ func TestWaitReplicasSentinelFailover(t *testing.T) {
 		}
 	}
 
+	ka := running(t, a) // an instance running across the failover
+
 	old := st.KillMaster(t) // right after the last publish
 	st.WaitPromoted(t, old, 30*time.Second)
 
@@ -88,6 +91,21 @@ func TestWaitReplicasSentinelFailover(t *testing.T) {
 			t.Errorf("an instance started after the failover did not load %s's revocation", r.Subject)
 		}
 	}
+
+	// A's subscription follows the new master: a revocation published
+	// there (without WaitReplicas: no replica is left) reaches it.
+	plain, err := New(st.NewClient(t), Options{KeyPrefix: opts.KeyPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	erin := userRev("erin", time.Now())
+	if err := plain.Publish(context.Background(), []ginauth.Revocation{erin}); err != nil {
+		t.Fatalf("Publish after the failover: %v", err)
+	}
+	waitFor(t, 15*time.Second, "the instance running across the failover hears a revocation published after it", func() bool {
+		_, ok := ka.has(erin)
+		return ok
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
