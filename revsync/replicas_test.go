@@ -14,6 +14,7 @@ import (
 
 // TestWaitReplicasOptions: a negative count and a client type whose writes
 // cannot be followed by WAIT are refused in New.
+// SECURITY.md RS-8.
 func TestWaitReplicasOptions(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
 	defer c.Close()
@@ -33,6 +34,7 @@ func TestWaitReplicasOptions(t *testing.T) {
 // TestWaitReplicasNoReplica: with no replica to acknowledge, Publish fails
 // (ErrFewReplicas) within about half of Timeout, so that ginauth retries it
 // rather than count it as safe.
+// SECURITY.md RS-8.
 func TestWaitReplicasNoReplica(t *testing.T) {
 	srv := redistest.Start(t)
 	s := newSync(t, srv, Options{KeyPrefix: "nr:", WaitReplicas: 1, Timeout: 400 * time.Millisecond})
@@ -52,6 +54,7 @@ func TestWaitReplicasNoReplica(t *testing.T) {
 // starts then still loads it, and an instance running across the failover
 // hears what is published on the new master. With the only replica
 // promoted, a publish fails (ErrFewReplicas) instead of passing for safe.
+// SECURITY.md RS-8.
 func TestWaitReplicasSentinelFailover(t *testing.T) {
 	st := redistest.StartSentinel(t)
 	opts := Options{KeyPrefix: "sf:", WaitReplicas: 1, Timeout: 2 * time.Second}

@@ -25,6 +25,7 @@ func newNearCluster(t testing.TB, c *redistest.Cluster, prefix string, now func(
 	return s
 }
 
+// SECURITY.md RC-7.
 func TestRedisNearCacheCluster(t *testing.T) {
 	c := redistest.StartCluster(t)
 	ctx := context.Background()

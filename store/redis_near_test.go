@@ -79,6 +79,7 @@ func TestRedisNearCacheConformance(t *testing.T) {
 	t.Run("real time", func(t *testing.T) { storetest.Run(t, harness(nil)) })
 }
 
+// SECURITY.md RC-7.
 func TestRedisNearCacheOptions(t *testing.T) {
 	ok := &redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true}
 	cases := []struct {
@@ -212,6 +213,7 @@ func waitFor(t testing.TB, limit time.Duration, cond func() bool) time.Duration 
 
 // TestRedisNearCacheOwnWrites: the instance that writes or deletes a session
 // never loads its cached copy from before, not even for a moment.
+// SECURITY.md RC-7.
 func TestRedisNearCacheOwnWrites(t *testing.T) {
 	srv := redistest.Start(t)
 	t.Run("default size", func(t *testing.T) { testNearOwnWrites(t, newNear(t, srv, newPrefix(), nil)) })
@@ -332,6 +334,7 @@ func percentile(ds []time.Duration, p int) time.Duration {
 // instance A still loads on instance B, which had it cached: 200 runs.
 // Every one must be within NearCacheTTL (the documented bound); the
 // figures are logged.
+// SECURITY.md RC-7.
 func TestRedisNearCacheInvalidation(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := newPrefix()
@@ -365,6 +368,7 @@ func TestRedisNearCacheInvalidation(t *testing.T) {
 // (CLIENT KILL), so invalidations for what B holds can no longer reach it;
 // a session deleted afterwards must still stop loading on B within the
 // bound: go-redis drops what a closed connection fetched.
+// SECURITY.md RC-7.
 func TestRedisNearCacheConnectionKilled(t *testing.T) {
 	srv := redistest.Start(t)
 	admin := srv.Client()
@@ -449,6 +453,7 @@ func TestRedisNearCacheLock(t *testing.T) {
 
 // TestRedisNearCacheDown: with Redis down, a cached session still fails
 // closed once its connection is gone, never later than the bound.
+// SECURITY.md RC-7.
 func TestRedisNearCacheDown(t *testing.T) {
 	srv := redistest.Start(t)
 	s := newNear(t, srv, newPrefix(), nil)
@@ -584,6 +589,7 @@ func (p *freezeProxy) close() {
 // nothing closed); a session deleted meanwhile must stop loading on B at
 // most NearCacheTTL after B read it, the hard bound, and B then fails
 // closed.
+// SECURITY.md RC-7.
 func TestRedisNearCacheLostInvalidation(t *testing.T) {
 	srv := redistest.Start(t)
 	admin := srv.Client()

@@ -35,6 +35,7 @@ func newSentinelStore(t testing.TB, sen *redistest.Sentinel, opts store.RedisOpt
 	return s
 }
 
+// SECURITY.md RC-6.
 func TestRedisSentinel(t *testing.T) {
 	sen := redistest.StartSentinel(t)
 	ctx := context.Background()
@@ -90,6 +91,7 @@ func TestRedisSentinel(t *testing.T) {
 // or fails with ErrUnavailable (never not found, never another session),
 // through a plain store and one with WaitReplicas 1; after the promotion the store serves again within a bound; and
 // what WaitReplicas acknowledged is still there.
+// SECURITY.md RC-6.
 func TestRedisSentinelFailover(t *testing.T) {
 	sen := redistest.StartSentinel(t)
 	ctx := context.Background()
@@ -274,6 +276,7 @@ func TestRedisSentinelFailover(t *testing.T) {
 // old master, and a session deleted on the new master loaded on B for
 // 10 s, five times NearCacheTTL, until the sentinel reconfigured the old
 // master. NewRedis refuses NearCacheTTL on a failover client since.)
+// SECURITY.md RC-6.
 func TestRedisSentinelManualFailover(t *testing.T) {
 	sen := redistest.StartSentinel(t)
 	ctx := context.Background()
