@@ -86,3 +86,30 @@ func (p *proc) kill() {
 		fmt.Fprintf(os.Stderr, "redistest: redis-server (pid %d) did not exit after SIGKILL\n", cmd.Process.Pid)
 	}
 }
+
+// stop ends the process by its PID: SIGTERM, then SIGKILL to its process
+// group if it has not exited after termTimeout (on systems without signals,
+// a plain kill).
+func (p *proc) stop() error {
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	p.cmd = nil
+	p.mu.Unlock()
+	if cmd == nil {
+		return nil
+	}
+	pid := cmd.Process.Pid
+	terminate(cmd)
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(termTimeout):
+	}
+	kill(cmd)
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(termTimeout):
+		return fmt.Errorf("redis-server (pid %d) did not exit after SIGKILL", pid)
+	}
+}

@@ -38,13 +38,10 @@ const (
 
 // Server is one redis-server process (restartable on the same port).
 type Server struct {
-	bin  string
-	dir  string
-	port int
+	bin string
+	p   *proc
 
 	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd has been waited for
 	client *redis.Client
 }
 
@@ -89,13 +86,25 @@ func Start(tb testing.TB) *Server {
 	if !Available(tb) {
 		return nil
 	}
-	s := &Server{bin: Binary(), dir: tb.TempDir()}
+	dir := tb.TempDir()
+	s := &Server{bin: Binary(), p: &proc{dir: dir, args: func(port int) ([]string, error) {
+		return []string{
+			"--port", strconv.Itoa(port),
+			"--bind", "127.0.0.1",
+			"--save", "",
+			"--appendonly", "no",
+			"--protected-mode", "yes",
+			"--daemonize", "no",
+			"--dir", dir,
+			"--logfile", filepath.Join(dir, "redis.log"),
+		}, nil
+	}}}
 	var err error
 	for range startTries {
-		if s.port, err = freePort(); err != nil {
+		if s.p.port, err = freePort(); err != nil {
 			tb.Fatalf("redistest: %v", err)
 		}
-		if err = s.start(); err == nil {
+		if err = s.p.start(s.bin); err == nil {
 			break
 		}
 	}
@@ -107,7 +116,7 @@ func Start(tb testing.TB) *Server {
 }
 
 // Addr is the server's host:port.
-func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+func (s *Server) Addr() string { return s.p.addr() }
 
 // URL is the server's redis:// URL (database 0).
 func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
@@ -140,7 +149,7 @@ func (s *Server) Client() *redis.Client {
 // exited and its port refuses connections. Data is lost (persistence is off).
 func (s *Server) Stop(tb testing.TB) {
 	tb.Helper()
-	if err := s.stop(); err != nil {
+	if err := s.p.stop(); err != nil {
 		tb.Fatalf("redistest: stop: %v", err)
 	}
 	deadline := time.Now().Add(readyTimeout)
@@ -161,97 +170,16 @@ func (s *Server) Stop(tb testing.TB) {
 // answers PING. It is a no-op while the server runs.
 func (s *Server) Start(tb testing.TB) {
 	tb.Helper()
-	s.mu.Lock()
-	running := s.cmd != nil
-	s.mu.Unlock()
-	if running {
+	if s.p.running() {
 		return
 	}
-	if err := s.start(); err != nil {
+	if err := s.p.start(s.bin); err != nil {
 		tb.Fatalf("redistest: restart: %v", err)
 	}
 }
 
 // Running reports whether the server process is up.
-func (s *Server) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cmd != nil
-}
-
-func (s *Server) start() error {
-	logPath := filepath.Join(s.dir, "redis.log")
-	cmd := exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port),
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--protected-mode", "yes",
-		"--daemonize", "no",
-		"--dir", s.dir,
-		"--logfile", logPath,
-	)
-	cmd.Dir = s.dir
-	ownProcessGroup(cmd) // on Unix: a test's ^C does not reach it first
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", s.bin, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	s.mu.Lock()
-	s.cmd, s.exited = cmd, exited
-	s.mu.Unlock()
-
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		select {
-		case <-exited:
-			s.mu.Lock()
-			s.cmd = nil
-			s.mu.Unlock()
-			return fmt.Errorf("redis-server on port %d exited at start:\n%s", s.port, tail(logPath))
-		default:
-		}
-		if ping(s.Addr()) == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			_ = s.stop()
-			return fmt.Errorf("redis-server on port %d did not answer PING within %v:\n%s", s.port, readyTimeout, tail(logPath))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// stop ends the process by its PID: SIGTERM, then SIGKILL to its process
-// group if it has not exited after termTimeout (on systems without signals,
-// a plain kill).
-func (s *Server) stop() error {
-	s.mu.Lock()
-	cmd, exited := s.cmd, s.exited
-	s.cmd = nil
-	s.mu.Unlock()
-	if cmd == nil {
-		return nil
-	}
-	pid := cmd.Process.Pid
-	terminate(cmd)
-	select {
-	case <-exited:
-		return nil
-	case <-time.After(termTimeout):
-	}
-	kill(cmd)
-	select {
-	case <-exited:
-		return nil
-	case <-time.After(termTimeout):
-		return fmt.Errorf("redis-server (pid %d) did not exit after SIGKILL", pid)
-	}
-}
+func (s *Server) Running() bool { return s.p.running() }
 
 // shutdown is the test cleanup: close the client, stop the server.
 func (s *Server) shutdown() {
@@ -262,7 +190,7 @@ func (s *Server) shutdown() {
 	if c != nil {
 		_ = c.Close()
 	}
-	if err := s.stop(); err != nil {
+	if err := s.p.stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "redistest: %v\n", err)
 	}
 }
