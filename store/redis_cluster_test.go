@@ -93,22 +93,8 @@ func TestRedisCluster(t *testing.T) {
 	c := redistest.StartCluster(t)
 	ctx := context.Background()
 
-	t.Run("conformance, injected clock", func(t *testing.T) {
-		clock := &fakeClock{t: time.Now()}
-		storetest.Run(t, storetest.Harness{
-			New: func(t *testing.T) store.Store {
-				return newClusterStore(t, c, newPrefix(), clock.Now)
-			},
-			ServerSide: true,
-			Advance:    clock.Advance,
-			Now:        clock.Now,
-		})
-	})
-	t.Run("conformance, real time", func(t *testing.T) {
-		storetest.Run(t, storetest.Harness{
-			New:        func(t *testing.T) store.Store { return newClusterStore(t, c, newPrefix(), nil) },
-			ServerSide: true,
-		})
+	runConformance(t, storetest.Harness{ServerSide: true}, func(t *testing.T, now func() time.Time) store.Store {
+		return newClusterStore(t, c, newPrefix(), now)
 	})
 
 	t.Run("index, sid pointers and slots", func(t *testing.T) {

@@ -30,20 +30,8 @@ func TestRedisNearCacheCluster(t *testing.T) {
 	c := redistest.StartCluster(t)
 	ctx := context.Background()
 
-	t.Run("conformance, injected clock", func(t *testing.T) {
-		clock := &fakeClock{t: time.Now()}
-		storetest.Run(t, storetest.Harness{
-			New:        func(t *testing.T) store.Store { return newNearCluster(t, c, newPrefix(), clock.Now) },
-			ServerSide: true,
-			Advance:    clock.Advance,
-			Now:        clock.Now,
-		})
-	})
-	t.Run("conformance, real time", func(t *testing.T) {
-		storetest.Run(t, storetest.Harness{
-			New:        func(t *testing.T) store.Store { return newNearCluster(t, c, newPrefix(), nil) },
-			ServerSide: true,
-		})
+	runConformance(t, storetest.Harness{ServerSide: true}, func(t *testing.T, now func() time.Time) store.Store {
+		return newNearCluster(t, c, newPrefix(), now)
 	})
 
 	// Sessions of 60 users (spread over the three masters): cached on B,

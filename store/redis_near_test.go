@@ -57,26 +57,11 @@ func serverCalls(t testing.TB, admin *redis.Client, cmd string) int {
 
 func TestRedisNearCacheConformance(t *testing.T) {
 	srv := redistest.Start(t)
-	harness := func(clock *fakeClock) storetest.Harness {
-		h := storetest.Harness{
-			New: func(t *testing.T) store.Store {
-				var now func() time.Time
-				if clock != nil {
-					now = clock.Now
-				}
-				return newNear(t, srv, newPrefix(), now)
-			},
-			ServerSide: true,
-			Stop:       func(t *testing.T) { srv.Stop(t) },
-			Start:      func(t *testing.T) { srv.Start(t) },
-		}
-		if clock != nil {
-			h.Advance, h.Now = clock.Advance, clock.Now
-		}
-		return h
-	}
-	t.Run("injected clock", func(t *testing.T) { storetest.Run(t, harness(&fakeClock{t: time.Now()})) })
-	t.Run("real time", func(t *testing.T) { storetest.Run(t, harness(nil)) })
+	runConformance(t, storetest.Harness{
+		ServerSide: true,
+		Stop:       func(t *testing.T) { srv.Stop(t) },
+		Start:      func(t *testing.T) { srv.Start(t) },
+	}, func(t *testing.T, now func() time.Time) store.Store { return newNear(t, srv, newPrefix(), now) })
 }
 
 // SECURITY.md RC-7.

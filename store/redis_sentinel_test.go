@@ -40,27 +40,16 @@ func TestRedisSentinel(t *testing.T) {
 	sen := redistest.StartSentinel(t)
 	ctx := context.Background()
 
-	conformance := func(t *testing.T, opts store.RedisOptions, realTime bool) {
-		h := storetest.Harness{ServerSide: true}
-		var clock *fakeClock
-		if !realTime {
-			clock = &fakeClock{t: time.Now()}
-			h.Advance, h.Now = clock.Advance, clock.Now
-		}
-		h.New = func(t *testing.T) store.Store {
+	newStore := func(opts store.RedisOptions) func(t *testing.T, now func() time.Time) store.Store {
+		return func(t *testing.T, now func() time.Time) store.Store {
 			o := opts
-			o.KeyPrefix = newPrefix()
-			if clock != nil {
-				o.Now = clock.Now
-			}
+			o.KeyPrefix, o.Now = newPrefix(), now
 			return newSentinelStore(t, sen, o)
 		}
-		storetest.Run(t, h)
 	}
-	t.Run("conformance, injected clock", func(t *testing.T) { conformance(t, store.RedisOptions{}, false) })
-	t.Run("conformance, real time", func(t *testing.T) { conformance(t, store.RedisOptions{}, true) })
+	runConformance(t, storetest.Harness{ServerSide: true}, newStore(store.RedisOptions{}))
 	t.Run("conformance, WaitReplicas 1", func(t *testing.T) {
-		conformance(t, store.RedisOptions{WaitReplicas: 1}, false)
+		storetest.Run(t, onClock(storetest.Harness{ServerSide: true}, &fakeClock{t: time.Now()}, newStore(store.RedisOptions{WaitReplicas: 1})))
 	})
 
 	// The near cache is refused on a failover client: see

@@ -775,33 +775,16 @@ func TestRedisStore(t *testing.T) {
 // time (Redis's own TTLs). Stop and Start stop and restart the server.
 func TestRedisConformance(t *testing.T) {
 	srv := redistest.Start(t)
-	harness := func(clock *fakeClock) storetest.Harness {
-		h := storetest.Harness{
-			New: func(t *testing.T) store.Store {
-				opts := store.RedisOptions{KeyPrefix: newPrefix()}
-				if clock != nil {
-					opts.Now = clock.Now
-				}
-				s, err := store.NewRedis(srv.NewClient(t), opts)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return s
-			},
-			ServerSide: true,
-			Stop:       func(t *testing.T) { srv.Stop(t) },
-			Start:      func(t *testing.T) { srv.Start(t) },
+	runConformance(t, storetest.Harness{
+		ServerSide: true,
+		Stop:       func(t *testing.T) { srv.Stop(t) },
+		Start:      func(t *testing.T) { srv.Start(t) },
+	}, func(t *testing.T, now func() time.Time) store.Store {
+		s, err := store.NewRedis(srv.NewClient(t), store.RedisOptions{KeyPrefix: newPrefix(), Now: now})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if clock != nil {
-			h.Advance, h.Now = clock.Advance, clock.Now
-		}
-		return h
-	}
-	t.Run("injected clock", func(t *testing.T) {
-		storetest.Run(t, harness(&fakeClock{t: time.Now()}))
-	})
-	t.Run("real time", func(t *testing.T) {
-		storetest.Run(t, harness(nil))
+		return s
 	})
 }
 
