@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ginauth/ginauth/internal/a11ytest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -54,24 +55,10 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// chromiumOptions are the allocator options: headless, no sandbox (CI
-// containers run as root), and nothing that talks to the network on its
-// own (QUIC, background networking, component updates, sync), with a
-// profile of its own in userDataDir.
+// chromiumOptions are a11ytest's allocator options, with Chromium's output
+// kept in output.
 func chromiumOptions(path, userDataDir string, output *syncBuffer) []chromedp.ExecAllocatorOption {
-	return []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(userDataDir),
-		chromedp.CombinedOutput(output),
-	}
+	return append(a11ytest.ChromiumOptions(path, userDataDir), chromedp.CombinedOutput(output))
 }
 
 // chrome is one tab of the test's browser, on the example app at base.

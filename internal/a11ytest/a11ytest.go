@@ -59,14 +59,12 @@ type Browser struct {
 	artifacts string
 }
 
-// Start starts Chromium for t (stopped by t's cleanup) and loads axe-core.
-func Start(t *testing.T) *Browser {
-	t.Helper()
-	path := chromium(t)
-	axe := installAxe(t)
-	profile := t.TempDir()
-	testCtx, cancelTest := context.WithTimeout(context.Background(), browserLimit)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(testCtx,
+// ChromiumOptions are the allocator options every browser test uses:
+// headless, no sandbox (CI containers run as root), and nothing that talks
+// to the network on its own (QUIC, background networking, component
+// updates, sync), with a fresh profile in userDataDir.
+func ChromiumOptions(path, userDataDir string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
 		chromedp.NoSandbox,
@@ -76,9 +74,19 @@ func Start(t *testing.T) *Browser {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(profile),
-	)
+		chromedp.UserDataDir(userDataDir),
+	}
+}
+
+// Start starts Chromium for t (stopped by t's cleanup) and loads axe-core.
+func Start(t *testing.T) *Browser {
+	t.Helper()
+	path := chromium(t)
+	axe := installAxe(t)
+	profile := t.TempDir()
+	testCtx, cancelTest := context.WithTimeout(context.Background(), browserLimit)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(testCtx,
+		append(ChromiumOptions(path, profile), chromedp.Flag("hide-scrollbars", true))...)
 	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
 		cancelTab()
