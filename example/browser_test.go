@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/ginauth/ginauth/internal/a11ytest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/ginauth/ginauth/internal/a11ytest"
 	"github.com/ginauth/ginauth/internal/testenv"
 )
 
